@@ -1,0 +1,82 @@
+package io.isol8.cli;
+
+import io.helidon.webserver.WebServer;
+import io.isol8.config.Isol8Config;
+import io.isol8.engine.Admission;
+import io.isol8.engine.Engine;
+import io.isol8.engine.Executions;
+import io.isol8.engine.Sessions;
+import io.isol8.server.Routes;
+
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * The composition root: engine, sessions, admission, pruner and the web server, and their shutdown in
+ * order (sandbox.md §11.3). Used by {@link Main} and by the tests.
+ */
+public final class Application implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Application.class.getName());
+    private static final long GRACE_MS = 5000;
+
+    private final Engine engine;
+    private final Executions executions;
+    private final WebServer server;
+    private final ScheduledExecutorService pruner;
+    private boolean closed;
+
+    /**
+     * Starts listening on {@code port} (0 = any free port).
+     *
+     * @param keys principal → SHA-256 digest of its key
+     */
+    public Application(Isol8Config config, String version, int port, Map<String, byte[]> keys, Engine engine) {
+        this.engine = engine;
+        Sessions sessions = new Sessions(engine, config.limits().maxSessions());
+        this.executions = new Executions(engine, sessions, new Admission(config.maxConcurrent(), config.maxQueued()),
+                config.queueTimeoutMs(), config.limits().maxSessionQueue());
+        int cpus = java.lang.Runtime.getRuntime().availableProcessors();
+        this.server = WebServer.builder()
+                .host("0.0.0.0")
+                .port(port)
+                .shutdownHook(false)
+                .routing(r -> Routes.configure(r, config, version, keys, engine, executions, cpus))
+                .build()
+                .start();
+        this.pruner = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("isol8-pruner").factory());
+        if (config.cleanup().autoPrune()) {
+            long every = config.cleanup().intervalMs();
+            pruner.scheduleWithFixedDelay(() -> {
+                try {
+                    sessions.prune(config.cleanup().maxContainerAgeMs());
+                } catch (RuntimeException e) {
+                    LOG.warning("pruning failed: " + e.getMessage());
+                }
+            }, every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public Executions executions() {
+        return executions;
+    }
+
+    /** Stops admitting, lets running work finish (5 s), stops it, removes this instance's containers. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        executions.shutdown(GRACE_MS);
+        pruner.shutdownNow();
+        server.stop();
+        engine.close();
+    }
+}

@@ -1,0 +1,185 @@
+package io.isol8.cli;
+
+import io.isol8.config.ConfigException;
+import io.isol8.config.ConfigLoader;
+import io.isol8.config.Isol8Config;
+import io.isol8.engine.docker.DockerEngine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** The {@code isol8} command: {@code serve}, {@code cleanup}, {@code --version}, {@code --help}. */
+public final class Main {
+    private static final String USAGE = """
+            Usage:
+              isol8 serve   [--port|-p N] [--key|-k KEY] [--config PATH] [--debug]
+              isol8 cleanup [--config PATH] [--all]
+              isol8 --version | -V
+              isol8 --help | -h
+
+            serve    runs the HTTP server (key from --key or ISOL8_API_KEY, or auth.keys in the config)
+            cleanup  removes this instance's leftover containers (--all: every isol8 container); run it
+                     while the server is stopped
+            Runtime images are built with docker/build-offline.sh (see README).
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] argv) {
+        int code = run(argv, System.getenv(), System.out, System.err);
+        if (code >= 0) {
+            System.exit(code);
+        }
+    }
+
+    /** Runs a command; returns the exit code, or -1 when a server keeps running. */
+    static int run(String[] argv, Map<String, String> env, PrintStream out, PrintStream err) {
+        Args args;
+        try {
+            args = Args.parse(argv);
+        } catch (Args.UsageException e) {
+            err.println(e.getMessage());
+            err.print(USAGE);
+            return 1;
+        }
+        try {
+            return switch (args.command()) {
+                case "help" -> {
+                    out.print(USAGE);
+                    yield 0;
+                }
+                case "version" -> {
+                    out.println(version());
+                    yield 0;
+                }
+                case "serve" -> serve(args, env, out);
+                case "cleanup" -> cleanup(args, env, out);
+                default -> {
+                    err.println("error: the setup command is not available in this build; use docker/build-offline.sh");
+                    yield 1;
+                }
+            };
+        } catch (ConfigException | StartupException e) {
+            err.println("error: " + e.getMessage().replace("\n", "\nerror: "));
+            return 1;
+        }
+    }
+
+    private static Isol8Config config(Args args, Map<String, String> env) {
+        Path home = Path.of(env.getOrDefault("HOME", System.getProperty("user.home")));
+        return ConfigLoader.load(ConfigLoader.locate(args.value("--config"), env, Path.of("").toAbsolutePath(), home));
+    }
+
+    private static int serve(Args args, Map<String, String> env, PrintStream out) {
+        if (args.has("--debug")) {
+            Logger.getLogger("io.isol8").setLevel(Level.FINE);
+            Logger.getLogger("com.github.dockerjava").setLevel(Level.FINE);
+        }
+        Isol8Config config = config(args, env);
+        int port = port(args, env, config);
+        Map<String, byte[]> keys = Keys.of(args.value("--key").or(() -> Optional.ofNullable(env.get("ISOL8_API_KEY"))
+                .filter(k -> !k.isEmpty())), config);
+        String instanceId = config.instanceId().isEmpty() ? hostname() + "-" + port : config.instanceId();
+        String version = version();
+        DockerEngine engine = new DockerEngine(config, instanceId, version);
+        Application app;
+        try {
+            app = new Application(config, version, port, keys, engine);
+        } catch (RuntimeException e) {
+            engine.close();
+            if (rootMessage(e).contains("Address already in use")) {
+                throw new StartupException("Port " + port + " is already in use");
+            }
+            throw e;
+        }
+        engine.start();
+        out.println("isol8 " + version + " listening on http://0.0.0.0:" + app.port() + " (config: " + config.source() + ")");
+        out.flush();
+        CountDownLatch stopped = new CountDownLatch(1);
+        java.lang.Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.close();
+            stopped.countDown();
+        }, "isol8-shutdown"));
+        return -1;
+    }
+
+    private static int cleanup(Args args, Map<String, String> env, PrintStream out) {
+        Isol8Config config = config(args, env);
+        int port = port(new Args("serve", Map.of(), java.util.Set.of()), env, config);
+        String instanceId = config.instanceId().isEmpty() ? hostname() + "-" + port : config.instanceId();
+        DockerEngine engine = new DockerEngine(config, instanceId, version());
+        try {
+            int removed = args.has("--all") ? engine.removeEveryManaged() : engine.removeAll();
+            out.println("removed " + removed + " container(s)");
+            return 0;
+        } catch (RuntimeException e) {
+            throw new StartupException("Docker engine is not reachable at " + engine.endpoint() + ". Start dockerd or set docker.host.");
+        } finally {
+            engine.closeClient();
+        }
+    }
+
+    static int port(Args args, Map<String, String> env, Isol8Config config) {
+        Map<String, String> sources = new LinkedHashMap<>();
+        args.value("--port").ifPresent(v -> sources.put("--port", v));
+        Optional.ofNullable(env.get("ISOL8_PORT")).ifPresent(v -> sources.putIfAbsent("ISOL8_PORT", v));
+        Optional.ofNullable(env.get("PORT")).ifPresent(v -> sources.putIfAbsent("PORT", v));
+        if (sources.isEmpty()) {
+            return config.port();
+        }
+        Map.Entry<String, String> first = sources.entrySet().iterator().next();
+        try {
+            int p = Integer.parseInt(first.getValue().trim());
+            if (p >= 1 && p <= 65535) {
+                return p;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new StartupException("Invalid port from " + first.getKey() + ": \"" + first.getValue() + "\". Expected 1-65535.");
+    }
+
+    static String version() {
+        try (InputStream in = Main.class.getResourceAsStream("/io/isol8/version.properties")) {
+            Properties p = new Properties();
+            p.load(in);
+            return p.getProperty("version");
+        } catch (IOException | NullPointerException e) {
+            return "unknown";
+        }
+    }
+
+    private static String hostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9_.-]", "-");
+        } catch (IOException e) {
+            return "isol8";
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            all.append(t.getMessage()).append(' ');
+        }
+        return all.toString();
+    }
+
+    /** A start-up failure reported as one {@code error:} line, exit 1. */
+    static final class StartupException extends RuntimeException {
+        StartupException(String message) {
+            super(message);
+        }
+    }
+}

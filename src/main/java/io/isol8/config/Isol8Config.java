@@ -1,0 +1,91 @@
+package io.isol8.config;
+
+import io.isol8.core.Network;
+import io.isol8.core.Runtime;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The validated server configuration (config.md §4). Immutable; built by {@link ConfigLoader}.
+ *
+ * @param port           the {@code port} key (lowest precedence of the listen port)
+ * @param instanceId     the configured instance id; empty means {@code <hostname>-<port>}
+ * @param source         where it came from: an absolute file path, or {@code built-in defaults}
+ */
+public record Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
+                          Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
+                          Docker docker, Auth auth, String source) {
+
+    /** Built-in defaults of every key. */
+    public static Isol8Config builtIn() {
+        return new Isol8Config(3000, "", 10, 100, 30_000,
+                new Defaults(Network.NONE, 512L << 20, 1.0, 30_000, 512L << 20, 256L << 20, 64, 1_048_576),
+                new Limits(300_000, 2L << 30, 2.0, 2L << 30, 1L << 30, 256, 10_485_760, Set.of(Network.NONE),
+                        false, List.of(), 16_777_216, 67_108_864, 100, 8),
+                new Cleanup(true, 3_600_000, 60_000),
+                new Pool(true, Map.of(Runtime.PYTHON, 2, Runtime.NODE, 2, Runtime.BUN, 2, Runtime.DENO, 2,
+                        Runtime.BASH, 2)),
+                new Images("debian:bookworm-slim", Map.of(Runtime.PYTHON, "isol8:python", Runtime.NODE,
+                        "isol8:node", Runtime.BUN, "isol8:bun", Runtime.DENO, "isol8:deno", Runtime.BASH,
+                        "isol8:bash")),
+                new Docker(""), new Auth(List.of()), "built-in defaults");
+    }
+
+    /** {@code defaults.*}: applied to every execution. Sizes in bytes. */
+    public record Defaults(Network network, long memoryLimit, double cpuLimit, long timeoutMs, long sandboxSize,
+                           long tmpSize, long pidsLimit, long maxOutputSize) { }
+
+    /** {@code limits.*}: ceilings and isolation policy. Sizes in bytes. */
+    public record Limits(long timeoutMs, long memoryLimit, double cpuLimit, long sandboxSize, long tmpSize,
+                         long pidsLimit, long maxOutputSize, Set<Network> allowedNetworks,
+                         boolean allowWritableRootFs, List<String> allowedImages, long maxRequestBytes,
+                         long maxFileBytes, int maxSessions, int maxSessionQueue) {
+        public Limits {
+            allowedNetworks = Set.copyOf(allowedNetworks);
+            allowedImages = List.copyOf(allowedImages);
+        }
+    }
+
+    /** {@code cleanup.*}: idle session pruning. */
+    public record Cleanup(boolean autoPrune, long maxContainerAgeMs, long intervalMs) { }
+
+    /** {@code pool.*}: warm containers per runtime (a runtime missing from the map has size 0). */
+    public record Pool(boolean enabled, Map<Runtime, Integer> size) {
+        public Pool {
+            size = Map.copyOf(size);
+        }
+
+        public int sizeOf(Runtime runtime) {
+            return enabled ? size.getOrDefault(runtime, 0) : 0;
+        }
+    }
+
+    /** {@code images.*}. */
+    public record Images(String base, Map<Runtime, String> byRuntime) {
+        public Images {
+            byRuntime = Map.copyOf(byRuntime);
+        }
+
+        public String of(Runtime runtime) {
+            return byRuntime.get(runtime);
+        }
+    }
+
+    /** {@code docker.*}. {@code host} empty means {@code $DOCKER_HOST}, else the local socket. */
+    public record Docker(String host) { }
+
+    /** {@code auth.keys}: extra principals. */
+    public record Auth(List<KeyEntry> keys) {
+        public Auth {
+            keys = List.copyOf(keys);
+        }
+    }
+
+    /**
+     * One configured key: exactly one of {@code key} (plaintext) and {@code sha256} (lowercase hex) is present.
+     */
+    public record KeyEntry(String name, Optional<String> key, Optional<String> sha256) { }
+}

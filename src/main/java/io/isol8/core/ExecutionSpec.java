@@ -1,0 +1,47 @@
+package io.isol8.core;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A validated execution request: every value checked, merged over the configured defaults and within
+ * the configured ceilings. No nulls.
+ *
+ * @param runtime         the runtime
+ * @param source          code or command
+ * @param stdin           standard input of the code phase ("" = empty)
+ * @param env             extra environment, applied after the secrets
+ * @param secrets         secret environment whose values are masked in output
+ * @param files           absolute container path to UTF-8 text, in request order
+ * @param outputPaths     absolute container paths to read back; empty when not requested
+ * @param outputPathsRequested whether the request carried {@code outputPaths} (then {@code files} is in the result)
+ * @param installPackages packages to install before the code
+ * @param setupScript     bash script run before the code
+ * @param workdir         absolute, normalised working directory under /sandbox
+ * @param timeoutMs       deadline for all phases together
+ * @param maxOutputBytes  cap per output stream
+ * @param container       container-level settings
+ * @param explicitContainerKeys container-level option keys the request set explicitly (for session conflicts)
+ */
+public record ExecutionSpec(Runtime runtime, Source source, String stdin, Map<String, String> env,
+                            Map<String, String> secrets, Map<String, String> files, List<String> outputPaths,
+                            boolean outputPathsRequested, List<String> installPackages,
+                            Optional<String> setupScript, String workdir, long timeoutMs, long maxOutputBytes,
+                            ContainerSettings container, Map<String, String> explicitContainerKeys) {
+    public ExecutionSpec {
+        Objects.requireNonNull(runtime, "runtime");
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(stdin, "stdin");
+        env = Map.copyOf(env);
+        secrets = Map.copyOf(secrets);
+        files = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(files));
+        outputPaths = List.copyOf(outputPaths);
+        installPackages = List.copyOf(installPackages);
+        Objects.requireNonNull(setupScript, "setupScript");
+        Objects.requireNonNull(workdir, "workdir");
+        Objects.requireNonNull(container, "container");
+        explicitContainerKeys = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(explicitContainerKeys));
+    }
+}

@@ -1,0 +1,46 @@
+package io.isol8.core;
+
+/**
+ * Our own failures that reach a client. The HTTP status is chosen by one switch in the server; the
+ * message is safe to show to the client.
+ */
+public sealed abstract class Isol8Exception extends RuntimeException {
+    Isol8Exception(String message) {
+        super(message, null, false, false);
+    }
+
+    Isol8Exception(String message, Throwable cause) {
+        super(message, cause, false, true);
+    }
+
+    /** 400: the request is invalid. */
+    public static final class BadRequest extends Isol8Exception {
+        public BadRequest(String message) { super(message); }
+    }
+
+    /** 404: an unknown route, session or file. */
+    public static final class NotFound extends Isol8Exception {
+        public NotFound(String message) { super(message); }
+    }
+
+    /** 409: the session cannot take this request. */
+    public static final class Conflict extends Isol8Exception {
+        public Conflict(String message) { super(message); }
+    }
+
+    /** 413: a body or file is too large. */
+    public static final class TooLarge extends Isol8Exception {
+        public TooLarge(String message) { super(message); }
+    }
+
+    /** 429: no capacity now; the client should retry. */
+    public static final class Busy extends Isol8Exception {
+        public Busy(String message) { super(message); }
+    }
+
+    /** 503: Docker, an image or the server itself is unavailable. The message names the fix. */
+    public static final class Unavailable extends Isol8Exception {
+        public Unavailable(String message) { super(message); }
+        public Unavailable(String message, Throwable cause) { super(message, cause); }
+    }
+}

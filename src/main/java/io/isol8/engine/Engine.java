@@ -1,0 +1,42 @@
+package io.isol8.engine;
+
+import io.isol8.core.ExecutionSpec;
+import io.isol8.core.Runtime;
+
+import java.util.Map;
+
+/** The port to the container engine. Every method blocks; call them on virtual threads. */
+public interface Engine extends AutoCloseable {
+    /**
+     * A container for one ephemeral execution: a warm one when the spec's container settings are the
+     * defaults, else a freshly created one.
+     *
+     * @throws io.isol8.core.Isol8Exception.Unavailable Docker unreachable or image missing
+     */
+    Sandbox ephemeral(ExecutionSpec spec);
+
+    /** Creates and starts the container of a new session. */
+    Sandbox session(ExecutionSpec spec, String principal, String sessionId);
+
+    /** Force-removes a container in the background; ignores "already gone". */
+    void discard(String containerId);
+
+    /** Whether the engine answers a ping (may be cached briefly). */
+    boolean reachable();
+
+    /** Image presence per runtime (cached). */
+    Map<Runtime, Boolean> images();
+
+    /** Idle warm containers per runtime. */
+    Map<Runtime, Integer> poolIdle();
+
+    /** Where the engine is, for messages. */
+    String endpoint();
+
+    /** Whether the start-up sweep took its snapshot. */
+    boolean swept();
+
+    /** Removes every container of this instance (bounded in time) and closes the client. */
+    @Override
+    void close();
+}

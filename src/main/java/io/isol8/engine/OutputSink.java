@@ -1,0 +1,17 @@
+package io.isol8.engine;
+
+/**
+ * Receives a program's output after decoding, masking and capping. Called only from the request's
+ * own thread, in order.
+ */
+public interface OutputSink {
+    /** A chunk of text; never empty, never ends inside a character. */
+    void output(StreamKind stream, Phase phase, String text);
+
+    /** The stream went over its cap; called at most once per stream per execution. */
+    void truncated(StreamKind stream, Phase phase);
+
+    /** The setup script exited 0; the code phase follows. */
+    default void setupSucceeded() {
+    }
+}

@@ -1,0 +1,48 @@
+package io.isol8.engine;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * How a run ended. A failing program is an outcome, not an exception.
+ *
+ * @param exitCode       exit status of the phase that ended the run (137 on timeout, OOM and kills)
+ * @param durationMs     wall time of the code phase (0 when it did not run)
+ * @param ending         why the run ended
+ * @param failedPhase    the phase that ended the run when it was install or setup
+ * @param installStdout  standard output of a failed package install (masked, capped), else empty
+ * @param installStderr  standard error of a failed package install (masked, capped), else empty
+ * @param files          {@code outputPaths} read back: requested path → bytes, in request order
+ * @param stdoutBytes    bytes the program wrote to stdout (after masking), for the truncation marker
+ * @param stderrBytes    bytes the program wrote to stderr (after masking)
+ */
+public record RunOutcome(int exitCode, long durationMs, Ending ending, Optional<FailedPhase> failedPhase,
+                         String installStdout, String installStderr, Map<String, byte[]> files,
+                         long stdoutBytes, long stderrBytes) {
+
+    /** The same outcome with other output totals. */
+    public RunOutcome withTotals(long stdout, long stderr) {
+        return new RunOutcome(exitCode, durationMs, ending, failedPhase, installStdout, installStderr, files, stdout, stderr);
+    }
+
+    /** The same outcome with files read back. */
+    public RunOutcome withFiles(Map<String, byte[]> read) {
+        return new RunOutcome(exitCode, durationMs, ending, failedPhase, installStdout, installStderr, read,
+                stdoutBytes, stderrBytes);
+    }
+
+    /** Why a run ended. */
+    public enum Ending {
+        /** The program exited by itself (any exit code). */
+        EXITED,
+        /** The deadline was reached. */
+        TIMED_OUT,
+        /** The kernel OOM killer ended the program. */
+        OOM_KILLED,
+        /** The run was stopped from outside (session deleted, shutdown, disconnect). */
+        CANCELLED
+    }
+
+    /** A phase before the code that failed (the code did not run). */
+    public enum FailedPhase { INSTALL, SETUP }
+}

@@ -1,0 +1,144 @@
+package io.isol8.engine;
+
+import io.isol8.core.ExecutionSpec;
+import io.isol8.core.Isol8Exception;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+
+/** The live sessions, keyed by (principal, session id), in memory only (api.md §9). */
+public final class Sessions {
+    private static final Logger LOG = Logger.getLogger(Sessions.class.getName());
+
+    private final Map<Key, Session> byKey = new ConcurrentHashMap<>();
+    private final Engine engine;
+    private final int maxSessions;
+
+    private record Key(String principal, String id) {
+    }
+
+    public Sessions(Engine engine, int maxSessions) {
+        this.engine = engine;
+        this.maxSessions = maxSessions;
+    }
+
+    /**
+     * The caller's session {@code id}, created (without a container yet) if it does not exist.
+     *
+     * @throws Isol8Exception.Conflict runtime or container settings differ from the session's
+     * @throws Isol8Exception.Busy     {@code limits.maxSessions} reached
+     */
+    public Session resolve(String principal, String id, ExecutionSpec spec) {
+        Key key = new Key(principal, id);
+        Session session = byKey.get(key);
+        if (session == null) {
+            synchronized (byKey) {
+                session = byKey.get(key);
+                if (session == null) {
+                    if (byKey.size() >= maxSessions) {
+                        throw new Isol8Exception.Busy("Session limit reached (limits.maxSessions = " + maxSessions + ")");
+                    }
+                    session = new Session(principal, id, spec.runtime(), spec.container(),
+                            spec.explicitContainerKeys(), System.currentTimeMillis());
+                    byKey.put(key, session);
+                    return session;
+                }
+            }
+        }
+        checkCompatible(session, spec);
+        return session;
+    }
+
+    private static void checkCompatible(Session s, ExecutionSpec spec) {
+        if (s.runtime() != spec.runtime()) {
+            String a = s.runtime().wireName();
+            throw new Isol8Exception.Conflict("Cannot switch runtime from \"" + a + "\" to \"" + spec.runtime().wireName()
+                    + "\": session \"" + s.id() + "\" is bound to " + a + ". Use a new sessionId for another runtime.");
+        }
+        if (!s.settings().equals(spec.container())) {
+            for (Map.Entry<String, String> e : spec.explicitContainerKeys().entrySet()) {
+                String was = s.createdWith().getOrDefault(e.getKey(), "the default");
+                if (!e.getValue().equals(s.createdWith().get(e.getKey()))) {
+                    throw new Isol8Exception.Conflict("options." + e.getKey() + " " + e.getValue()
+                            + " conflicts with session \"" + s.id() + "\" (created with " + was
+                            + "); container settings of a session cannot change");
+                }
+            }
+        }
+    }
+
+    /** The caller's session, if it exists. */
+    public Optional<Session> find(String principal, String id) {
+        return Optional.ofNullable(byKey.get(new Key(principal, id)));
+    }
+
+    /** The caller's sessions, oldest first. */
+    public List<Session> list(String principal) {
+        return byKey.values().stream().filter(s -> s.principal().equals(principal))
+                .sorted(Comparator.comparingLong(Session::createdAt)).toList();
+    }
+
+    public int count() {
+        return byKey.size();
+    }
+
+    /** Removes the session at once, stops its run, removes its container. Idempotent. */
+    public void delete(String principal, String id) {
+        Session s = byKey.remove(new Key(principal, id));
+        if (s != null) {
+            s.delete();
+            Sandbox box = s.sandbox();
+            if (box != null) {
+                engine.discard(box.containerId());
+            }
+        }
+    }
+
+    /** Forgets a session whose container could not be created or is gone; removes what is left. */
+    void drop(Session s) {
+        byKey.remove(new Key(s.principal(), s.id()), s);
+        s.markEnded();
+        Sandbox box = s.sandbox();
+        if (box != null) {
+            engine.discard(box.containerId());
+        }
+    }
+
+    /** Removes sessions idle longer than {@code maxIdleMs} that nobody holds or waits for. */
+    public int prune(long maxIdleMs) {
+        long now = System.currentTimeMillis();
+        int removed = 0;
+        for (Session s : List.copyOf(byKey.values())) {
+            if (s.ended() || now - s.lastAccessedAt() > maxIdleMs) {
+                if (s.tryLockIdle()) {
+                    try {
+                        if (s.ended() || now - s.lastAccessedAt() > maxIdleMs) {
+                            byKey.remove(new Key(s.principal(), s.id()), s);
+                            s.delete();
+                            Sandbox box = s.sandbox();
+                            if (box != null) {
+                                engine.discard(box.containerId());
+                            }
+                            removed++;
+                        }
+                    } finally {
+                        s.unlock();
+                    }
+                }
+            }
+        }
+        if (removed > 0) {
+            LOG.info("pruned " + removed + " idle session(s)");
+        }
+        return removed;
+    }
+
+    /** Ends every session (shutdown): stops their runs; containers are removed with the instance. */
+    public void cancelAll(CancelSignal.Reason why) {
+        byKey.values().forEach(s -> s.cancel(why));
+    }
+}

@@ -1,0 +1,155 @@
+package io.isol8.engine.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
+import com.github.dockerjava.api.model.RestartPolicy;
+import com.github.dockerjava.api.model.Ulimit;
+import io.isol8.core.ContainerSettings;
+import io.isol8.core.Isol8Exception;
+import io.isol8.core.Network;
+import io.isol8.core.Runtime;
+
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Creates hardened, labelled containers (sandbox.md §10, §11.1) and removes them. */
+final class Containers {
+    static final String MANAGED = "io.isol8.managed";
+    static final String INSTANCE = "io.isol8.instance";
+    static final String KIND = "io.isol8.kind";
+
+    /** The base environment of every container and phase (sandbox.md §4). */
+    static final Map<String, String> BASE_ENV = baseEnv();
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final DockerClient docker;
+    private final String instanceId;
+    private final String version;
+
+    Containers(DockerClient docker, String instanceId, String version) {
+        this.docker = docker;
+        this.instanceId = instanceId;
+        this.version = version;
+    }
+
+    /** Labels and ownership of a container. */
+    record Owner(String kind, Runtime runtime, String session, String principal) {
+        static Owner of(String kind, Runtime runtime) {
+            return new Owner(kind, runtime, null, null);
+        }
+    }
+
+    /**
+     * Creates and starts a container; returns its id.
+     *
+     * @throws Isol8Exception.Unavailable the image is missing
+     */
+    String createAndStart(ContainerSettings s, Owner owner) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(MANAGED, "true");
+        labels.put(INSTANCE, instanceId);
+        labels.put(KIND, owner.kind());
+        labels.put("io.isol8.runtime", owner.runtime().wireName());
+        if (owner.session() != null) {
+            labels.put("io.isol8.session", owner.session());
+            labels.put("io.isol8.principal", owner.principal());
+        }
+        labels.put("io.isol8.version", version);
+        Map<String, String> tmpfs = Map.of(
+                "/sandbox", "rw,exec,nosuid,nodev,size=" + s.sandboxBytes() + ",uid=1000,gid=1000,mode=0755",
+                "/tmp", "rw,noexec,nosuid,nodev,size=" + s.tmpBytes() + ",mode=1777");
+        HostConfig host = HostConfig.newHostConfig()
+                .withNetworkMode(s.network().wireName())
+                .withReadonlyRootfs(s.readonlyRootFs())
+                .withTmpFs(tmpfs)
+                .withCapDrop(Capability.ALL)
+                .withSecurityOpts(List.of("no-new-privileges"))
+                .withMemory(s.memoryBytes())
+                .withMemorySwap(s.memoryBytes())
+                .withNanoCPUs(Math.round(s.cpus() * 1e9))
+                .withPidsLimit(s.pidsLimit())
+                .withUlimits(List.of(new Ulimit("nofile", 1024L, 1024L), new Ulimit("core", 0L, 0L)))
+                .withOomScoreAdj(1000)
+                .withIpcMode("private")
+                .withPrivileged(false)
+                .withInit(false)
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE))
+                .withRestartPolicy(RestartPolicy.noRestart())
+                .withAutoRemove(false);
+        String id;
+        try {
+            id = docker.createContainerCmd(s.image())
+                    .withName("isol8-" + owner.kind() + "-" + HexFormat.of().formatHex(randomBytes()))
+                    .withEntrypoint("/usr/bin/tini", "--")
+                    .withCmd("sleep", "infinity")
+                    .withUser(ExecRunner.USER)
+                    .withWorkingDir("/sandbox")
+                    .withEnv(env(BASE_ENV))
+                    .withHostName("sandbox")
+                    .withLabels(labels)
+                    .withNetworkDisabled(s.network() == Network.NONE)
+                    .withHostConfig(host)
+                    .exec()
+                    .getId();
+        } catch (NotFoundException e) {
+            throw new Isol8Exception.Unavailable("Image \"" + s.image() + "\" for runtime "
+                    + owner.runtime().wireName() + " is missing. Run `isol8 setup` (or `isol8 setup --offline`"
+                    + " on a machine without a registry).");
+        }
+        try {
+            docker.startContainerCmd(id).exec();
+        } catch (RuntimeException e) {
+            remove(id);
+            throw e;
+        }
+        return id;
+    }
+
+    /** Force-removes a container; "already gone" is success. */
+    void remove(String id) {
+        try {
+            docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+        } catch (NotFoundException e) {
+            // already gone
+        } catch (com.github.dockerjava.api.exception.ConflictException e) {
+            // removal already in progress
+        }
+    }
+
+    static List<String> env(Map<String, String> vars) {
+        return vars.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[6];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    private static Map<String, String> baseEnv() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", "/sandbox/.local/bin:/sandbox/.npm-global/bin:/sandbox/.bun-global/bin:"
+                + "/sandbox/node_modules/.bin:/usr/local/bin:/usr/bin:/bin");
+        env.put("HOME", "/sandbox");
+        env.put("LANG", "C.UTF-8");
+        env.put("TMPDIR", "/tmp");
+        env.put("PYTHONUNBUFFERED", "1");
+        env.put("PYTHONUSERBASE", "/sandbox/.local");
+        env.put("NPM_CONFIG_PREFIX", "/sandbox/.npm-global");
+        env.put("NPM_CONFIG_CACHE", "/sandbox/.npm-cache");
+        env.put("NODE_PATH", "/usr/local/lib/node_modules:/sandbox/.npm-global/lib/node_modules:/sandbox/node_modules");
+        env.put("DENO_DIR", "/sandbox/.deno");
+        env.put("DENO_NO_UPDATE_CHECK", "1");
+        env.put("BUN_INSTALL_CACHE_DIR", "/sandbox/.bun-cache");
+        env.put("BUN_INSTALL_GLOBAL_DIR", "/sandbox/.bun-global");
+        env.put("BUN_INSTALL_BIN", "/sandbox/.bun-global/bin");
+        return java.util.Collections.unmodifiableMap(env);
+    }
+}

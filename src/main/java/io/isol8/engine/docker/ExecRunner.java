@@ -1,0 +1,192 @@
+package io.isol8.engine.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.ExecStartCmd;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.StreamType;
+import io.isol8.engine.CancelSignal;
+import io.isol8.engine.ContainerGoneException;
+
+import java.io.ByteArrayInputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs one exec as the sandbox user and hands its output frames to the calling thread. Docker's callback
+ * thread only puts frames into a bounded queue, so a slow consumer slows the program down instead of
+ * filling memory.
+ */
+final class ExecRunner {
+    static final String USER = "1000:1000";
+    private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final Object END = new Object();
+
+    private final DockerClient docker;
+
+    ExecRunner(DockerClient docker) {
+        this.docker = docker;
+    }
+
+    /** Receives output frames on the calling thread. */
+    interface FrameHandler {
+        void frame(boolean stderr, byte[] payload);
+    }
+
+    /** How an exec ended: {@code exitCode} is -1 when it did not end by itself. */
+    record Result(int exitCode, boolean deadlineHit, boolean cancelled) {
+    }
+
+    /**
+     * Runs {@code cmd} and blocks until it ends, {@code deadlineNanos} (System.nanoTime) passes, or
+     * {@code cancel} fires.
+     *
+     * @throws ContainerGoneException the container is not running
+     */
+    Result run(String containerId, List<String> cmd, List<String> env, byte[] stdin, FrameHandler handler,
+               long deadlineNanos, CancelSignal cancel) {
+        String execId = create(containerId, cmd, env, stdin.length > 0);
+        Queue queue = new Queue();
+        ExecStartCmd start = docker.execStartCmd(execId).withDetach(false).withTty(false);
+        if (stdin.length > 0) {
+            start.withStdIn(new ByteArrayInputStream(stdin));
+        }
+        try (Queue q = start.exec(queue)) {
+            while (true) {
+                if (cancel.isCancelled()) {
+                    return new Result(-1, false, true);
+                }
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return new Result(-1, true, false);
+                }
+                Object item = q.items.poll(Math.min(left, SLICE_NANOS), TimeUnit.NANOSECONDS);
+                if (item == END) {
+                    break;
+                } else if (item instanceof Frame f) {
+                    handler.frame(f.getStreamType() == StreamType.STDERR, f.getPayload());
+                } else if (item instanceof RuntimeException e) {
+                    throw e;
+                } else if (item instanceof Throwable t) {
+                    throw new IllegalStateException("exec stream failed", t);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Result(-1, false, true);
+        }
+        return new Result(exitCode(execId), false, false);
+    }
+
+    /** Runs a helper and collects its stdout (at most {@code maxBytes}, then it stops reading). */
+    Captured capture(String containerId, List<String> cmd, long maxBytes, long deadlineNanos) {
+        Captured captured = new Captured(maxBytes);
+        Result r = run(containerId, cmd, List.of(), new byte[0], captured, deadlineNanos, new CancelSignal());
+        captured.exitCode = r.exitCode;
+        return captured;
+    }
+
+    private String create(String containerId, List<String> cmd, List<String> env, boolean attachStdin) {
+        try {
+            return docker.execCreateCmd(containerId)
+                    .withUser(USER)
+                    .withAttachStdin(attachStdin)
+                    .withAttachStdout(true)
+                    .withAttachStderr(true)
+                    .withTty(false)
+                    .withWorkingDir("/sandbox")
+                    .withEnv(env)
+                    .withCmd(cmd.toArray(String[]::new))
+                    .exec()
+                    .getId();
+        } catch (NotFoundException | ConflictException e) {
+            throw new ContainerGoneException(containerId);
+        }
+    }
+
+    private int exitCode(String execId) {
+        for (int i = 0; i < 20; i++) {
+            var inspect = docker.inspectExecCmd(execId).exec();
+            if (!Boolean.TRUE.equals(inspect.isRunning()) && inspect.getExitCodeLong() != null) {
+                return inspect.getExitCodeLong().intValue();
+            }
+            Thread.onSpinWait();
+        }
+        return 1;
+    }
+
+    /** Stdout of a helper: bytes up to a limit, stderr as text. */
+    static final class Captured implements FrameHandler {
+        final java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+        final StringBuilder stderr = new StringBuilder();
+        private final long maxBytes;
+        boolean overflow;
+        int exitCode;
+
+        Captured(long maxBytes) {
+            this.maxBytes = maxBytes;
+        }
+
+        @Override
+        public void frame(boolean isStderr, byte[] payload) {
+            if (isStderr) {
+                if (stderr.length() < 4096) {
+                    stderr.append(new String(payload, java.nio.charset.StandardCharsets.UTF_8));
+                }
+            } else if (stdout.size() + (long) payload.length <= maxBytes) {
+                stdout.writeBytes(payload);
+            } else {
+                overflow = true;
+            }
+        }
+    }
+
+    /** The callback: a bounded queue; when the reader has gone it drops frames instead of blocking. */
+    private static final class Queue extends ResultCallback.Adapter<Frame> implements Closeable {
+        final BlockingQueue<Object> items = new ArrayBlockingQueue<>(64);
+        private volatile boolean closed;
+
+        @Override
+        public void onNext(Frame frame) {
+            put(frame);
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            put(throwable);
+            super.onError(throwable);
+        }
+
+        @Override
+        public void onComplete() {
+            put(END);
+            super.onComplete();
+        }
+
+        private void put(Object item) {
+            try {
+                while (!closed && !items.offer(item, 100, TimeUnit.MILLISECONDS)) {
+                    // the reader is slow: back-pressure on Docker's stream
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            try {
+                super.close();
+            } catch (IOException ignored) {
+                // already closed
+            }
+        }
+    }
+}

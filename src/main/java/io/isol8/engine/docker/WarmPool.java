@@ -1,0 +1,120 @@
+package io.isol8.engine.docker;
+
+import io.isol8.core.ContainerSettings;
+import io.isol8.core.Runtime;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Started containers with the default settings, each handed to exactly one ephemeral request
+ * (sandbox.md §12). Two background workers refill it, so at most two creations are in flight.
+ */
+final class WarmPool implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(WarmPool.class.getName());
+    private static final int WORKERS = 2;
+    private static final long RECHECK_SECONDS = 60;
+
+    private final Map<Runtime, ConcurrentLinkedDeque<String>> idle = new EnumMap<>(Runtime.class);
+    private final Map<Runtime, AtomicInteger> creating = new EnumMap<>(Runtime.class);
+    private final Map<Runtime, Integer> sizes;
+    private final Function<Runtime, String> create;
+    private final LinkedBlockingQueue<Runtime> kicks = new LinkedBlockingQueue<>();
+    private final Thread[] workers = new Thread[WORKERS];
+    private volatile boolean closed;
+
+    /**
+     * @param sizes  idle containers to keep per runtime
+     * @param create creates and starts a warm container for a runtime, returning its id (throws on failure)
+     */
+    WarmPool(Map<Runtime, Integer> sizes, Function<Runtime, String> create) {
+        this.sizes = Map.copyOf(sizes);
+        this.create = create;
+        for (Runtime r : Runtime.values()) {
+            idle.put(r, new ConcurrentLinkedDeque<>());
+            creating.put(r, new AtomicInteger());
+        }
+    }
+
+    /** Starts the refill workers. */
+    void start() {
+        for (int i = 0; i < WORKERS; i++) {
+            workers[i] = Thread.ofVirtual().name("isol8-pool-" + i).start(this::work);
+        }
+        kickAll();
+    }
+
+    /** A warm container for {@code runtime}, if one is idle; triggers a refill. */
+    Optional<String> take(Runtime runtime) {
+        String id = idle.get(runtime).pollFirst();
+        kicks.offer(runtime);
+        return Optional.ofNullable(id);
+    }
+
+    Map<Runtime, Integer> idleCounts() {
+        Map<Runtime, Integer> counts = new EnumMap<>(Runtime.class);
+        idle.forEach((r, q) -> counts.put(r, q.size()));
+        return counts;
+    }
+
+    private void kickAll() {
+        for (Runtime r : Runtime.values()) {
+            kicks.offer(r);
+        }
+    }
+
+    private void work() {
+        while (!closed) {
+            Runtime r;
+            try {
+                r = kicks.poll(RECHECK_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (r == null) {
+                kickAll();
+                continue;
+            }
+            AtomicInteger inFlight = creating.get(r);
+            if (idle.get(r).size() + inFlight.incrementAndGet() > sizes.getOrDefault(r, 0)) {
+                inFlight.decrementAndGet();
+                continue;
+            }
+            try {
+                String id = create.apply(r);
+                if (closed) {
+                    return;
+                }
+                idle.get(r).addLast(id);
+                kicks.offer(r);
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "warm container for " + r.wireName() + " not created; retrying later", e);
+            } finally {
+                inFlight.decrementAndGet();
+            }
+        }
+    }
+
+    /** Stops refilling. Idle containers are removed with the rest of the instance's containers. */
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread t : workers) {
+            if (t != null) {
+                t.interrupt();
+            }
+        }
+    }
+
+    static boolean eligible(ContainerSettings requested, ContainerSettings defaults) {
+        return requested.equals(defaults);
+    }
+}

@@ -1,0 +1,55 @@
+package io.isol8.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.RequestException;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ErrorHandler;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.isol8.core.Isol8Exception;
+
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** The one exception-to-status map of the server (api.md §4). Unknown failures are a 500 with an id. */
+final class ErrorMapping implements ErrorHandler<Throwable> {
+    private static final Logger LOG = Logger.getLogger(ErrorMapping.class.getName());
+
+    @Override
+    public void handle(ServerRequest req, ServerResponse res, Throwable error) {
+        if (res.isSent()) {
+            LOG.log(Level.FINE, "error after the response was sent", error);
+            return;
+        }
+        switch (error) {
+            case Isol8Exception e -> {
+                Status status = status(e);
+                if (e instanceof Isol8Exception.Busy) {
+                    res.header(HeaderNames.RETRY_AFTER, "1");
+                }
+                Json.error(res, status, e.getMessage());
+            }
+            case JsonProcessingException e -> Json.error(res, Status.BAD_REQUEST_400, "Malformed JSON: " + e.getOriginalMessage());
+            case RequestException e when e.status().code() < 500 -> Json.error(res, e.status(), e.getMessage());
+            default -> {
+                String id = UUID.randomUUID().toString();
+                LOG.log(Level.SEVERE, "internal error " + id + " on " + req.prologue().method().text() + " "
+                        + req.path().rawPath(), error);
+                Json.send(res, Status.INTERNAL_SERVER_ERROR_500, Json.object().put("error", "Internal error").put("errorId", id));
+            }
+        }
+    }
+
+    static Status status(Isol8Exception e) {
+        return switch (e) {
+            case Isol8Exception.BadRequest x -> Status.BAD_REQUEST_400;
+            case Isol8Exception.NotFound x -> Status.NOT_FOUND_404;
+            case Isol8Exception.Conflict x -> Status.CONFLICT_409;
+            case Isol8Exception.TooLarge x -> Status.REQUEST_ENTITY_TOO_LARGE_413;
+            case Isol8Exception.Busy x -> Status.TOO_MANY_REQUESTS_429;
+            case Isol8Exception.Unavailable x -> Status.SERVICE_UNAVAILABLE_503;
+        };
+    }
+}

@@ -1,0 +1,152 @@
+package io.isol8.server;
+
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.isol8.core.ExecutionSpec;
+import io.isol8.core.Isol8Exception;
+import io.isol8.engine.CancelSignal;
+import io.isol8.engine.ContainerGoneException;
+import io.isol8.engine.Executions;
+import io.isol8.engine.Phase;
+import io.isol8.engine.RunOutcome;
+import io.isol8.engine.RunOutcome.Ending;
+import io.isol8.engine.RunOutcome.FailedPhase;
+import io.isol8.engine.SecretMasker;
+
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** {@code POST /execute} (buffered JSON result) and {@code POST /execute/stream} (Server-Sent Events). */
+final class ExecuteService implements HttpService {
+    private static final Logger LOG = Logger.getLogger(ExecuteService.class.getName());
+    private static final int INSTALL_TAIL = 2048;
+
+    private final ExecutionRequestParser parser;
+    private final Executions executions;
+    private final long maxRequestBytes;
+
+    ExecuteService(ExecutionRequestParser parser, Executions executions, long maxRequestBytes) {
+        this.parser = parser;
+        this.executions = executions;
+        this.maxRequestBytes = maxRequestBytes;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post("/execute", this::buffered)
+                .post("/execute/stream", this::stream);
+    }
+
+    private ParsedExecution parse(ServerRequest req) {
+        return parser.parse(Bodies.read(req, maxRequestBytes, "limits.maxRequestBytes"));
+    }
+
+    private static String principal(ServerRequest req) {
+        return req.context().get(Caller.class).orElseThrow().principal();
+    }
+
+    private void buffered(ServerRequest req, ServerResponse res) {
+        long arrival = System.nanoTime();
+        ParsedExecution parsed = parse(req);
+        ExecutionSpec spec = parsed.spec();
+        String executionId = UUID.randomUUID().toString();
+        var json = executions.execute(principal(req), spec, parsed.sessionId(), arrival, (sandbox, cancel) -> {
+            BufferedOutput out = new BufferedOutput();
+            RunOutcome outcome = sandbox.run(spec, out, cancel);
+            if (outcome.ending() == Ending.CANCELLED && cancel.reason() == CancelSignal.Reason.SHUTDOWN) {
+                throw new Isol8Exception.Unavailable("Server is shutting down");
+            }
+            return ResultJson.of(spec, outcome, out, executionId, sandbox.containerId(), cancel.reason());
+        });
+        res.header("X-Isol8-Execution-Id", executionId);
+        Json.send(res, Status.OK_200, json);
+    }
+
+    private void stream(ServerRequest req, ServerResponse res) {
+        long arrival = System.nanoTime();
+        ParsedExecution parsed = parse(req);
+        ExecutionSpec spec = parsed.spec();
+        String executionId = UUID.randomUUID().toString();
+        CancelSignal[] current = new CancelSignal[1];
+        EventStream events = new EventStream(res, executionId, spec.maxOutputBytes(),
+                () -> {
+                    CancelSignal c = current[0];
+                    if (c != null) {
+                        c.cancel(CancelSignal.Reason.CLIENT_GONE);
+                    }
+                });
+        try (events) {
+            executions.execute(principal(req), spec, parsed.sessionId(), arrival, (sandbox, cancel) -> {
+                current[0] = cancel;
+                events.open();
+                if (events.gone()) {
+                    cancel.cancel(CancelSignal.Reason.CLIENT_GONE);
+                }
+                try {
+                    finish(events, spec, sandbox.run(spec, events, cancel), cancel);
+                } catch (ContainerGoneException | Isol8Exception.Conflict e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "execution " + executionId + " failed", e);
+                    events.error(e instanceof Isol8Exception ? e.getMessage() : "Execution failed: " + e.getMessage(), Phase.CODE);
+                    events.exit("1", Phase.CODE);
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            if (!events.isOpen()) {
+                throw e;
+            }
+            events.error(e.getMessage(), null);
+        }
+    }
+
+    private static void finish(EventStream events, ExecutionSpec spec, RunOutcome outcome, CancelSignal cancel) {
+        Phase phase = outcome.failedPhase().isPresent() ? Phase.SETUP : Phase.CODE;
+        String exit = Integer.toString(outcome.exitCode());
+        switch (outcome.ending()) {
+            case TIMED_OUT -> events.error(switch (outcome.failedPhase().orElse(null)) {
+                case INSTALL -> "PACKAGE INSTALL TIMED OUT";
+                case SETUP -> "SETUP SCRIPT TIMED OUT";
+                case null -> "EXECUTION TIMED OUT";
+            }, phase);
+            case OOM_KILLED -> {
+                if (phase == Phase.CODE) {
+                    events.error("MEMORY LIMIT EXCEEDED", phase);
+                } else {
+                    failure(events, spec, outcome);
+                }
+            }
+            case CANCELLED -> {
+                switch (cancel.reason()) {
+                    case SESSION_DELETED -> events.error("SESSION DELETED", phase);
+                    case SHUTDOWN -> events.error("Server is shutting down", phase);
+                    case CLIENT_GONE -> {
+                        return;
+                    }
+                }
+            }
+            case EXITED -> {
+                if (outcome.failedPhase().isPresent()) {
+                    failure(events, spec, outcome);
+                }
+            }
+        }
+        events.exit(exit, phase);
+    }
+
+    private static void failure(EventStream events, ExecutionSpec spec, RunOutcome outcome) {
+        if (outcome.failedPhase().get() == FailedPhase.INSTALL) {
+            String err = outcome.installStderr();
+            String tail = err.length() > INSTALL_TAIL ? err.substring(err.length() - INSTALL_TAIL) : err;
+            events.error("Package install failed (exit code " + outcome.exitCode() + "): "
+                    + SecretMasker.maskAll(spec.secrets().values(), tail.strip()), Phase.SETUP);
+        } else {
+            events.error("Setup script failed (exit code " + outcome.exitCode() + ")", Phase.SETUP);
+        }
+    }
+}

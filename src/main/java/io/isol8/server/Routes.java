@@ -1,0 +1,58 @@
+package io.isol8.server;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRouting;
+import io.isol8.config.Isol8Config;
+import io.isol8.engine.Engine;
+import io.isol8.engine.Executions;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The whole HTTP surface: authentication, services, 405 for known paths with other methods, JSON 404
+ * for everything else, and one error map. Shared by {@code Main} and the in-process tests.
+ */
+public final class Routes {
+    /** Every route: path → allowed methods. */
+    public static final Map<String, List<Method>> KNOWN = known();
+
+    private Routes() {
+    }
+
+    /**
+     * @param keys principal name → SHA-256 digest of its key
+     */
+    public static void configure(HttpRouting.Builder routing, Isol8Config config, String version,
+                                 Map<String, byte[]> keys, Engine engine, Executions executions, int hostCpus) {
+        routing.addFilter(new AuthFilter(new ApiKeys(keys)))
+                .error(Throwable.class, new ErrorMapping())
+                .register(new HealthService(version, engine, executions))
+                .register(new ExecuteService(new ExecutionRequestParser(config, hostCpus), executions,
+                        config.limits().maxRequestBytes()))
+                .register(new FileService(executions, config))
+                .register(new SessionService(executions.sessions()));
+        KNOWN.forEach((path, methods) -> routing.any(path, (req, res) -> {
+            res.header(HeaderNames.ALLOW, String.join(", ", methods.stream().map(Method::text).toList()));
+            Json.error(res, Status.METHOD_NOT_ALLOWED_405, "Method " + req.prologue().method().text()
+                    + " is not allowed on " + req.path().rawPath());
+        }));
+        routing.any((req, res) -> Json.error(res, Status.NOT_FOUND_404, "Not found: " + req.prologue().method().text()
+                + " " + req.path().rawPath()));
+    }
+
+    private static Map<String, List<Method>> known() {
+        Map<String, List<Method>> m = new LinkedHashMap<>();
+        m.put("/health", List.of(Method.GET));
+        m.put("/health/ready", List.of(Method.GET));
+        m.put("/execute", List.of(Method.POST));
+        m.put("/execute/stream", List.of(Method.POST));
+        m.put("/file", List.of(Method.GET, Method.POST));
+        m.put("/sessions", List.of(Method.GET));
+        m.put("/session/{id}", List.of(Method.DELETE));
+        return java.util.Collections.unmodifiableMap(m);
+    }
+}
