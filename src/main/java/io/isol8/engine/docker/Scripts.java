@@ -12,7 +12,9 @@ final class Scripts {
     /**
      * Stages {@code $1} bytes of tar from stdin, changes into {@code $2}, redirects the program's stdin
      * ({@code $3}: file or none), runs {@code $6…} under a {@code timeout -s KILL $4} backstop and removes
-     * {@code $5} afterwards. {@code @cmd} runs the staged command with {@code bash -c}.
+     * {@code $5} afterwards. {@code @cmd} runs the staged command with {@code bash -c}. {@code timeout} itself
+     * writes to /dev/null (it would print "Killed" when the program dies of SIGKILL); the program keeps the
+     * real stderr through fd 3.
      */
     static final String LAUNCHER = """
             n=$1 wd=$2 in=$3 secs=$4 rmp=$5; shift 5
@@ -24,7 +26,7 @@ final class Scripts {
             if [ "$in" = file ] && [ -f /tmp/.isol8/stdin ]; then exec 0</tmp/.isol8/stdin; rm -f /tmp/.isol8/stdin
             else exec 0</dev/null; fi
             if [ "$1" = @cmd ]; then c=$(cat /tmp/.isol8/cmd); rm -f /tmp/.isol8/cmd; set -- bash -c "$c"; fi
-            timeout -s KILL "$secs" "$@"; rc=$?
+            timeout -s KILL "$secs" /bin/sh -c 'exec 2>&3 3>&-; exec "$@"' isol8 "$@" 3>&2 2>/dev/null; rc=$?
             [ "$rmp" = - ] || rm -f -- "$rmp"
             exit $rc
             """;

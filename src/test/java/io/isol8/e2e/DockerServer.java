@@ -1,0 +1,132 @@
+package io.isol8.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.isol8.cli.Application;
+import io.isol8.config.Isol8Config;
+import io.isol8.engine.docker.DockerEngine;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A real server on a free port over the real Docker engine, with its own instance id. Docker tests skip
+ * when no engine answers, unless {@code -Disol8.it.requireDocker=true} (CI), where they fail.
+ */
+final class DockerServer implements AutoCloseable {
+    static final String KEY = "e2e-key-0123456789abcdef";
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    final String instanceId = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
+    final Application app;
+    final URI uri;
+
+    private DockerServer(Isol8Config config) {
+        Isol8Config c = new Isol8Config(config.port(), instanceId, config.maxConcurrent(), config.maxQueued(),
+                config.queueTimeoutMs(), config.defaults(), config.limits(), config.cleanup(), config.pool(),
+                config.images(), config.docker(), config.auth(), config.source());
+        DockerEngine engine = new DockerEngine(c, instanceId, "1.0.0");
+        engine.start();
+        this.app = new Application(c, "1.0.0", 0, Map.of("default", sha(KEY), "other", sha("other-" + KEY)), engine);
+        this.uri = URI.create("http://127.0.0.1:" + app.port());
+    }
+
+    /** Starts a server, or skips (fails in CI) when Docker is not there. */
+    static DockerServer start(Isol8Config config) {
+        requireDocker();
+        return new DockerServer(config);
+    }
+
+    static void requireDocker() {
+        boolean up;
+        try {
+            Process p = new ProcessBuilder("docker", "info").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            up = p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            up = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            up = false;
+        }
+        if (!up && Boolean.getBoolean("isol8.it.requireDocker")) {
+            fail("No Docker engine answers, and isol8.it.requireDocker=true makes Docker tests mandatory");
+        }
+        assumeTrue(up, "no Docker engine; Docker tests skipped");
+    }
+
+    HttpResponse<String> post(String path, String body) throws Exception {
+        return send(HttpRequest.newBuilder(uri.resolve(path)).POST(HttpRequest.BodyPublishers.ofString(body)), KEY);
+    }
+
+    HttpResponse<String> send(HttpRequest.Builder b, String key) throws Exception {
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        return HTTP.send(b.timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    JsonNode execute(String body) throws Exception {
+        HttpResponse<String> r = post("/execute", body);
+        if (r.statusCode() != 200) {
+            fail("status " + r.statusCode() + ": " + r.body());
+        }
+        return JSON.readTree(r.body());
+    }
+
+    /** Containers of this instance that Docker still has. */
+    List<String> containers() throws Exception {
+        Process p = new ProcessBuilder("docker", "ps", "-aq", "--filter", "label=io.isol8.instance=" + instanceId)
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        p.waitFor(20, TimeUnit.SECONDS);
+        return out.isEmpty() ? List.of() : List.of(out.split("\\s+"));
+    }
+
+    static String docker(String... args) throws Exception {
+        String[] cmd = new String[args.length + 1];
+        cmd[0] = "docker";
+        System.arraycopy(args, 0, cmd, 1, args.length);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        p.waitFor(30, TimeUnit.SECONDS);
+        return out;
+    }
+
+    /** Stops the server; fails if any container of this instance is left. */
+    @Override
+    public void close() throws Exception {
+        app.close();
+        List<String> left = containers();
+        if (!left.isEmpty()) {
+            fail("containers left behind: " + left);
+        }
+    }
+
+    static byte[] sha(String key) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String body(String runtime, String code, String extraRequest, String rest) throws Exception {
+        return "{\"request\":{\"runtime\":\"" + runtime + "\",\"code\":" + JSON.writeValueAsString(code)
+                + (extraRequest.isEmpty() ? "" : "," + extraRequest) + "}" + (rest.isEmpty() ? "" : "," + rest) + "}";
+    }
+}

@@ -1,0 +1,36 @@
+package io.isol8.server;
+
+import io.helidon.webserver.http.HttpRouting;
+import io.isol8.config.Isol8Config;
+import io.isol8.engine.Admission;
+import io.isol8.engine.Engine;
+import io.isol8.engine.Executions;
+import io.isol8.engine.Sessions;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
+
+/** Builds the real routing over a given engine, for in-process tests. */
+final class TestServers {
+    static final String KEY = "test-key-0123456789abcdef";
+    static final String OTHER_KEY = "other-key-0123456789abcdef";
+
+    private TestServers() {
+    }
+
+    static void routing(HttpRouting.Builder routing, Engine engine) {
+        Isol8Config config = Isol8Config.builtIn();
+        Executions executions = new Executions(engine, new Sessions(engine, 100), new Admission(10, 100), 30_000, 8);
+        Routes.configure(routing, config, "1.0.0", Map.of("default", sha(KEY), "other", sha(OTHER_KEY)), engine,
+                executions, 2);
+    }
+
+    static byte[] sha(String key) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
