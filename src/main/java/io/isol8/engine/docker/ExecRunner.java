@@ -154,7 +154,8 @@ final class ExecRunner {
 
         @Override
         public void onNext(Frame frame) {
-            put(frame);
+            // docker-java may reuse the payload buffer for the next frame: keep a copy
+            put(new Frame(frame.getStreamType(), frame.getPayload().clone()));
         }
 
         @Override
