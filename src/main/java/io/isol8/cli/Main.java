@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -106,11 +105,14 @@ public final class Main {
         engine.start();
         out.println("isol8 " + version + " listening on http://0.0.0.0:" + app.port() + " (config: " + config.source() + ")");
         out.flush();
-        CountDownLatch stopped = new CountDownLatch(1);
-        java.lang.Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread hook = new Thread(app::close, "isol8-shutdown");
+        java.lang.Runtime.getRuntime().addShutdownHook(hook);
+        sun.misc.SignalHandler stop = signal -> {
             app.close();
-            stopped.countDown();
-        }, "isol8-shutdown"));
+            System.exit(0);
+        };
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), stop);
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), stop);
         return -1;
     }
 

@@ -3,6 +3,7 @@ package io.isol8.server;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.isol8.engine.OutputSink;
 import io.isol8.engine.Phase;
@@ -24,6 +25,7 @@ final class EventStream implements OutputSink, AutoCloseable {
     private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final long HEARTBEAT_NANOS = TimeUnit.SECONDS.toNanos(15);
 
+    private final ServerRequest req;
     private final ServerResponse res;
     private final String executionId;
     private final long maxOutputBytes;
@@ -35,7 +37,8 @@ final class EventStream implements OutputSink, AutoCloseable {
     private boolean gone;
     private boolean closed;
 
-    EventStream(ServerResponse res, String executionId, long maxOutputBytes, Runnable onGone) {
+    EventStream(ServerRequest req, ServerResponse res, String executionId, long maxOutputBytes, Runnable onGone) {
+        this.req = req;
         this.res = res;
         this.executionId = executionId;
         this.maxOutputBytes = maxOutputBytes;
@@ -53,6 +56,7 @@ final class EventStream implements OutputSink, AutoCloseable {
             res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
             res.header(HeaderNames.CACHE_CONTROL, "no-cache");
             res.header("X-Isol8-Execution-Id", executionId);
+            res.header(HeaderNames.CONNECTION, "close");
             out = res.outputStream();
             lastWrite = System.nanoTime();
             try {
@@ -64,6 +68,16 @@ final class EventStream implements OutputSink, AutoCloseable {
             lock.unlock();
         }
         Thread.ofVirtual().name("isol8-heartbeat").start(this::heartbeat);
+        ClientWatch.start(req, () -> {
+            lock.lock();
+            try {
+                if (!closed) {
+                    markGone();
+                }
+            } finally {
+                lock.unlock();
+            }
+        });
     }
 
     boolean isOpen() {

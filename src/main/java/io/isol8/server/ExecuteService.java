@@ -72,7 +72,7 @@ final class ExecuteService implements HttpService {
         ExecutionSpec spec = parsed.spec();
         String executionId = UUID.randomUUID().toString();
         CancelSignal[] current = new CancelSignal[1];
-        EventStream events = new EventStream(res, executionId, spec.maxOutputBytes(),
+        EventStream events = new EventStream(req, res, executionId, spec.maxOutputBytes(),
                 () -> {
                     CancelSignal c = current[0];
                     if (c != null) {
