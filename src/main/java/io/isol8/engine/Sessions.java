@@ -1,11 +1,13 @@
 package io.isol8.engine;
 
+import io.isol8.core.ContainerSettings;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
 
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
@@ -62,13 +64,27 @@ public final class Sessions {
         if (!s.settings().equals(spec.container())) {
             for (Map.Entry<String, String> e : spec.explicitContainerKeys().entrySet()) {
                 String was = s.createdWith().getOrDefault(e.getKey(), "the default");
-                if (!e.getValue().equals(s.createdWith().get(e.getKey()))) {
+                if (!Objects.equals(setting(s.settings(), e.getKey()), setting(spec.container(), e.getKey()))) {
                     throw new Isol8Exception.Conflict("options." + e.getKey() + " " + e.getValue()
                             + " conflicts with session \"" + s.id() + "\" (created with " + was
                             + "); container settings of a session cannot change");
                 }
             }
         }
+    }
+
+    private static Object setting(ContainerSettings c, String key) {
+        return switch (key) {
+            case "memoryLimit" -> c.memoryBytes();
+            case "cpuLimit" -> c.cpus();
+            case "pidsLimit" -> c.pidsLimit();
+            case "sandboxSize" -> c.sandboxBytes();
+            case "tmpSize" -> c.tmpBytes();
+            case "network" -> c.network();
+            case "readonlyRootFs" -> c.readonlyRootFs();
+            case "image" -> c.image();
+            default -> key;
+        };
     }
 
     /** The caller's session, if it exists. */

@@ -5,6 +5,7 @@ import io.isol8.core.Isol8Exception;
 import io.isol8.core.Network;
 import io.isol8.core.Source;
 import io.isol8.engine.CancelSignal;
+import io.isol8.engine.ContainerGoneException;
 import io.isol8.engine.OutputChannel;
 import io.isol8.engine.OutputSink;
 import io.isol8.engine.Phase;
@@ -53,6 +54,21 @@ final class DockerSandbox implements Sandbox {
 
     @Override
     public RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel) {
+        return translated(() -> runPhases(spec, sink, cancel));
+    }
+
+    /** Docker's own failures become our 503; ours and "container gone" pass through. */
+    private <T> T translated(java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (Isol8Exception | ContainerGoneException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw engine.unavailable(e);
+        }
+    }
+
+    private RunOutcome runPhases(ExecutionSpec spec, OutputSink sink, CancelSignal cancel) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.timeoutMs());
         byte[] staged = stage(spec).toBytes();
         List<String> env = env(spec);
@@ -191,6 +207,10 @@ final class DockerSandbox implements Sandbox {
 
     @Override
     public byte[] readFile(String path, long maxBytes) {
+        return translated(() -> read(path, maxBytes));
+    }
+
+    private byte[] read(String path, long maxBytes) {
         ExecRunner.Captured c = execs.capture(containerId,
                 List.of("/bin/sh", "-c", Scripts.GET_FILE, "isol8", path, Long.toString(maxBytes)), maxBytes,
                 System.nanoTime() + HELPER_NANOS * 6);
@@ -205,6 +225,13 @@ final class DockerSandbox implements Sandbox {
 
     @Override
     public void writeFile(String path, byte[] content, String sizeHint) {
+        translated(() -> {
+            write(path, content, sizeHint);
+            return null;
+        });
+    }
+
+    private void write(String path, byte[] content, String sizeHint) {
         byte[] archive = new StagingArchive().add(path, content).toBytes();
         ExecRunner.Captured c = new ExecRunner.Captured(0);
         ExecRunner.Result r = execs.run(containerId, List.of("/bin/sh", "-c", Scripts.PUT_FILE, "isol8",
