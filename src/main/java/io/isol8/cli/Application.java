@@ -6,6 +6,7 @@ import io.isol8.engine.Admission;
 import io.isol8.engine.Engine;
 import io.isol8.engine.Executions;
 import io.isol8.engine.Sessions;
+import io.isol8.server.Metrics;
 import io.isol8.server.Routes;
 
 import java.util.Map;
@@ -31,19 +32,23 @@ public final class Application implements AutoCloseable {
     /**
      * Starts listening on {@code port} (0 = any free port).
      *
-     * @param keys principal → SHA-256 digest of its key
+     * @param keys    principal → SHA-256 digest of its key
+     * @param metrics the metrics the engine also reports to
      */
-    public Application(Isol8Config config, String version, int port, Map<String, byte[]> keys, Engine engine) {
+    public Application(Isol8Config config, String version, int port, Map<String, byte[]> keys, Engine engine,
+                       Metrics metrics) {
         this.engine = engine;
         Sessions sessions = new Sessions(engine, config.limits().maxSessions());
-        this.executions = new Executions(engine, sessions, new Admission(config.maxConcurrent(), config.maxQueued()),
+        this.executions = new Executions(engine, sessions,
+                new Admission(config.maxConcurrent(), config.maxQueued(), metrics),
                 config.queueTimeoutMs(), config.limits().maxSessionQueue());
+        metrics.bind(version, engine, executions);
         int cpus = java.lang.Runtime.getRuntime().availableProcessors();
         this.server = WebServer.builder()
                 .host("0.0.0.0")
                 .port(port)
                 .shutdownHook(false)
-                .routing(r -> Routes.configure(r, config, version, keys, engine, executions, cpus))
+                .routing(r -> Routes.configure(r, config, version, keys, engine, executions, cpus, metrics))
                 .build()
                 .start();
         this.pruner = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("isol8-pruner").factory());

@@ -3,7 +3,9 @@ package io.isol8.cli;
 import io.isol8.config.ConfigException;
 import io.isol8.config.ConfigLoader;
 import io.isol8.config.Isol8Config;
+import io.isol8.engine.Telemetry;
 import io.isol8.engine.docker.DockerEngine;
+import io.isol8.server.Metrics;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -91,10 +93,11 @@ public final class Main {
                 .filter(k -> !k.isEmpty())), config);
         String instanceId = config.instanceId().isEmpty() ? hostname() + "-" + port : config.instanceId();
         String version = version();
-        DockerEngine engine = new DockerEngine(config, instanceId, version);
+        Metrics metrics = new Metrics();
+        DockerEngine engine = new DockerEngine(config, instanceId, version, metrics);
         Application app;
         try {
-            app = new Application(config, version, port, keys, engine);
+            app = new Application(config, version, port, keys, engine, metrics);
         } catch (RuntimeException e) {
             engine.close();
             if (rootMessage(e).contains("Address already in use")) {
@@ -120,7 +123,7 @@ public final class Main {
         Isol8Config config = config(args, env);
         int port = port(new Args("serve", Map.of(), java.util.Set.of()), env, config);
         String instanceId = config.instanceId().isEmpty() ? hostname() + "-" + port : config.instanceId();
-        DockerEngine engine = new DockerEngine(config, instanceId, version());
+        DockerEngine engine = new DockerEngine(config, instanceId, version(), Telemetry.NONE);
         try {
             int removed = args.has("--all") ? engine.removeEveryManaged() : engine.removeAll();
             out.println("removed " + removed + " container(s)");

@@ -15,8 +15,10 @@ public final class Admission {
     private final int maxConcurrent;
     private final int maxQueued;
     private final AtomicInteger waiting = new AtomicInteger();
+    private final Telemetry telemetry;
 
-    public Admission(int maxConcurrent, int maxQueued) {
+    public Admission(int maxConcurrent, int maxQueued, Telemetry telemetry) {
+        this.telemetry = telemetry;
         this.permits = new Semaphore(maxConcurrent, true);
         this.maxConcurrent = maxConcurrent;
         this.maxQueued = maxQueued;
@@ -43,16 +45,22 @@ public final class Admission {
      */
     public Permit acquire(long deadlineNanos, long queueTimeoutMs) {
         if (permits.tryAcquire()) {
+            telemetry.admissionWait(0);
             return new Permit();
         }
+        long start = System.nanoTime();
         int ahead = waiting.incrementAndGet();
         try {
             if (ahead > maxQueued) {
+                telemetry.admissionRejected("queue_full");
                 throw new Isol8Exception.Busy("Server busy: " + maxQueued + " requests already waiting (maxQueued)");
             }
-            if (permits.tryAcquire(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            boolean admitted = permits.tryAcquire(Math.max(0, deadlineNanos - start), TimeUnit.NANOSECONDS);
+            telemetry.admissionWait((System.nanoTime() - start) / 1e9);
+            if (admitted) {
                 return new Permit();
             }
+            telemetry.admissionRejected("queue_timeout");
             throw new Isol8Exception.Busy("Server busy: no execution slot within " + queueTimeoutMs
                     + " ms (queueTimeoutMs)");
         } catch (InterruptedException e) {

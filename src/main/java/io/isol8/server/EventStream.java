@@ -30,6 +30,7 @@ final class EventStream implements OutputSink, AutoCloseable {
     private final String executionId;
     private final long maxOutputBytes;
     private final Runnable onGone;
+    private final java.util.function.Consumer<String> onTruncated;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition closedCondition = lock.newCondition();
     private OutputStream out;
@@ -37,7 +38,9 @@ final class EventStream implements OutputSink, AutoCloseable {
     private boolean gone;
     private boolean closed;
 
-    EventStream(ServerRequest req, ServerResponse res, String executionId, long maxOutputBytes, Runnable onGone) {
+    EventStream(ServerRequest req, ServerResponse res, String executionId, long maxOutputBytes, Runnable onGone,
+                java.util.function.Consumer<String> onTruncated) {
+        this.onTruncated = onTruncated;
         this.req = req;
         this.res = res;
         this.executionId = executionId;
@@ -105,6 +108,7 @@ final class EventStream implements OutputSink, AutoCloseable {
 
     @Override
     public void truncated(StreamKind stream, Phase phase) {
+        onTruncated.accept(stream.wireName());
         event(stream.wireName(), "\n--- OUTPUT TRUNCATED (limit: " + maxOutputBytes + " bytes) ---\n", phase);
     }
 

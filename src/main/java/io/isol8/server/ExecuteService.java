@@ -28,8 +28,10 @@ final class ExecuteService implements HttpService {
     private final ExecutionRequestParser parser;
     private final Executions executions;
     private final long maxRequestBytes;
+    private final Metrics metrics;
 
-    ExecuteService(ExecutionRequestParser parser, Executions executions, long maxRequestBytes) {
+    ExecuteService(ExecutionRequestParser parser, Executions executions, long maxRequestBytes, Metrics metrics) {
+        this.metrics = metrics;
         this.parser = parser;
         this.executions = executions;
         this.maxRequestBytes = maxRequestBytes;
@@ -57,6 +59,13 @@ final class ExecuteService implements HttpService {
         var json = executions.execute(principal(req), spec, parsed.sessionId(), arrival, (sandbox, cancel) -> {
             BufferedOutput out = new BufferedOutput();
             RunOutcome outcome = sandbox.run(spec, out, cancel);
+            record(spec, parsed, outcome);
+            if (out.stdoutTruncated) {
+                metrics.truncated("stdout");
+            }
+            if (out.stderrTruncated) {
+                metrics.truncated("stderr");
+            }
             if (outcome.ending() == Ending.CANCELLED && cancel.reason() == CancelSignal.Reason.SHUTDOWN) {
                 throw new Isol8Exception.Unavailable("Server is shutting down");
             }
@@ -78,7 +87,7 @@ final class ExecuteService implements HttpService {
                     if (c != null) {
                         c.cancel(CancelSignal.Reason.CLIENT_GONE);
                     }
-                });
+                }, metrics::truncated);
         try (events) {
             executions.execute(principal(req), spec, parsed.sessionId(), arrival, (sandbox, cancel) -> {
                 current[0] = cancel;
@@ -87,10 +96,16 @@ final class ExecuteService implements HttpService {
                     cancel.cancel(CancelSignal.Reason.CLIENT_GONE);
                 }
                 try {
-                    finish(events, spec, sandbox.run(spec, events, cancel), cancel);
+                    RunOutcome outcome = sandbox.run(spec, events, cancel);
+                    record(spec, parsed, outcome);
+                    if (cancel.reason() == CancelSignal.Reason.CLIENT_GONE) {
+                        metrics.clientDisconnected();
+                    }
+                    finish(events, spec, outcome, cancel);
                 } catch (ContainerGoneException | Isol8Exception.Conflict e) {
                     throw e;
                 } catch (RuntimeException e) {
+                    metrics.execution(spec.runtime(), parsed.sessionId().isPresent(), "error", 0);
                     LOG.log(Level.WARNING, "execution " + executionId + " failed", e);
                     events.error(e instanceof Isol8Exception ? e.getMessage() : "Execution failed: " + e.getMessage(), Phase.CODE);
                     events.exit("1", Phase.CODE);
@@ -103,6 +118,16 @@ final class ExecuteService implements HttpService {
             }
             events.error(e.getMessage(), null);
         }
+    }
+
+    private void record(ExecutionSpec spec, ParsedExecution parsed, RunOutcome outcome) {
+        String result = switch (outcome.ending()) {
+            case TIMED_OUT -> "timeout";
+            case OOM_KILLED -> "oom";
+            case CANCELLED -> "error";
+            case EXITED -> outcome.failedPhase().isPresent() ? "setup_failed" : outcome.exitCode() == 0 ? "ok" : "nonzero";
+        };
+        metrics.execution(spec.runtime(), parsed.sessionId().isPresent(), result, outcome.durationMs() / 1000.0);
     }
 
     private static void finish(EventStream events, ExecutionSpec spec, RunOutcome outcome, CancelSignal cancel) {

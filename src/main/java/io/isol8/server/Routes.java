@@ -27,12 +27,18 @@ public final class Routes {
      * @param keys principal name → SHA-256 digest of its key
      */
     public static void configure(HttpRouting.Builder routing, Isol8Config config, String version,
-                                 Map<String, byte[]> keys, Engine engine, Executions executions, int hostCpus) {
-        routing.addFilter(new AuthFilter(new ApiKeys(keys)))
+                                 Map<String, byte[]> keys, Engine engine, Executions executions, int hostCpus,
+                                 Metrics metrics) {
+        routing.addFilter(new AccessLog(metrics))
+                .addFilter(new AuthFilter(new ApiKeys(keys)))
                 .error(Throwable.class, new ErrorMapping())
                 .register(new HealthService(version, engine, executions))
                 .register(new ExecuteService(new ExecutionRequestParser(config, hostCpus), executions,
-                        config.limits().maxRequestBytes()))
+                        config.limits().maxRequestBytes(), metrics))
+                .get("/metrics", (req, res) -> {
+                    res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+                    res.send(metrics.scrape());
+                })
                 .register(new FileService(executions, config))
                 .register(new SessionService(executions.sessions()));
         KNOWN.forEach((path, methods) -> routing.any(path, (req, res) -> {
@@ -53,6 +59,7 @@ public final class Routes {
         m.put("/file", List.of(Method.GET, Method.POST));
         m.put("/sessions", List.of(Method.GET));
         m.put("/session/{id}", List.of(Method.DELETE));
+        m.put("/metrics", List.of(Method.GET));
         return java.util.Collections.unmodifiableMap(m);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.isol8.cli.Application;
 import io.isol8.config.Isol8Config;
 import io.isol8.engine.docker.DockerEngine;
+import io.isol8.server.Metrics;
 
 import java.io.IOException;
 import java.net.URI;
@@ -39,9 +40,11 @@ final class DockerServer implements AutoCloseable {
         Isol8Config c = new Isol8Config(config.port(), instanceId, config.maxConcurrent(), config.maxQueued(),
                 config.queueTimeoutMs(), config.defaults(), config.limits(), config.cleanup(), config.pool(),
                 config.images(), config.docker(), config.auth(), config.source());
-        DockerEngine engine = new DockerEngine(c, instanceId, "1.0.0");
+        Metrics metrics = new Metrics();
+        DockerEngine engine = new DockerEngine(c, instanceId, "1.0.0", metrics);
         engine.start();
-        this.app = new Application(c, "1.0.0", 0, Map.of("default", sha(KEY), "other", sha("other-" + KEY)), engine);
+        this.app = new Application(c, "1.0.0", 0, Map.of("default", sha(KEY), "other", sha("other-" + KEY)), engine,
+                metrics);
         this.uri = URI.create("http://127.0.0.1:" + app.port());
     }
 

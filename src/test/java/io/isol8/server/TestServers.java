@@ -21,9 +21,12 @@ final class TestServers {
 
     static void routing(HttpRouting.Builder routing, Engine engine) {
         Isol8Config config = Isol8Config.builtIn();
-        Executions executions = new Executions(engine, new Sessions(engine, 100), new Admission(10, 100), 30_000, 8);
+        Metrics metrics = new Metrics();
+        Executions executions = new Executions(engine, new Sessions(engine, 100),
+                new Admission(10, 100, metrics), 30_000, 8);
+        metrics.bind("1.0.0", engine, executions);
         Routes.configure(routing, config, "1.0.0", Map.of("default", sha(KEY), "other", sha(OTHER_KEY)), engine,
-                executions, 2);
+                executions, 2, metrics);
     }
 
     static byte[] sha(String key) {

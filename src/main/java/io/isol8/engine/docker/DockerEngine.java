@@ -13,6 +13,7 @@ import io.isol8.core.Isol8Exception;
 import io.isol8.core.Runtime;
 import io.isol8.engine.Engine;
 import io.isol8.engine.Sandbox;
+import io.isol8.engine.Telemetry;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -47,6 +48,7 @@ public final class DockerEngine implements Engine {
     private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
     private final Semaphore removals = new Semaphore(4);
     private final Map<Runtime, ContainerSettings> defaults = new EnumMap<>(Runtime.class);
+    private final Telemetry telemetry;
     private volatile boolean swept;
     private volatile boolean closed;
     private volatile Map<Runtime, Boolean> images = Map.of();
@@ -59,9 +61,11 @@ public final class DockerEngine implements Engine {
      *
      * @param instanceId the resolved instance id (labels)
      * @param version    the server version (labels)
+     * @param telemetry  receives pool, container and error events
      */
-    public DockerEngine(Isol8Config config, String instanceId, String version) {
+    public DockerEngine(Isol8Config config, String instanceId, String version, Telemetry telemetry) {
         this.config = config;
+        this.telemetry = telemetry;
         this.instanceId = instanceId;
         this.endpoint = endpoint(config);
         DefaultDockerClientConfig clientConfig = DefaultDockerClientConfig.createDefaultConfigBuilder()
@@ -122,6 +126,7 @@ public final class DockerEngine implements Engine {
         ensureImage(spec);
         if (WarmPool.eligible(spec.container(), defaults.get(spec.runtime()))) {
             Optional<String> warm = pool.take(spec.runtime());
+            telemetry.poolRequest(spec.runtime(), warm.isPresent());
             if (warm.isPresent()) {
                 return sandbox(warm.get(), true);
             }
@@ -147,19 +152,27 @@ public final class DockerEngine implements Engine {
 
     private String create(ContainerSettings settings, Containers.Owner owner) {
         try {
-            return containers.createAndStart(settings, owner);
+            return timedCreate(settings, owner);
         } catch (Isol8Exception e) {
             throw e;
         } catch (RuntimeException e) {
+            telemetry.dockerError("create");
             throw unavailable(e);
         }
+    }
+
+    private String timedCreate(ContainerSettings settings, Containers.Owner owner) {
+        long start = System.nanoTime();
+        String id = containers.createAndStart(settings, owner);
+        telemetry.containerStarted((System.nanoTime() - start) / 1e9);
+        return id;
     }
 
     private String createWarm(Runtime runtime) {
         if (!images().getOrDefault(runtime, false)) {
             throw new IllegalStateException("image missing");
         }
-        String id = containers.createAndStart(defaults.get(runtime), Containers.Owner.of("warm", runtime));
+        String id = timedCreate(defaults.get(runtime), Containers.Owner.of("warm", runtime));
         if (closed) {
             containers.remove(id);
         }
@@ -186,8 +199,10 @@ public final class DockerEngine implements Engine {
                 for (int attempt = 0; attempt < 3; attempt++) {
                     try {
                         containers.remove(containerId);
+                        telemetry.containerRemoved();
                         return;
                     } catch (RuntimeException e) {
+                        telemetry.dockerError("remove");
                         LOG.log(Level.FINE, "remove of " + containerId + " failed", e);
                         Thread.sleep(200L << attempt);
                     }
@@ -321,6 +336,10 @@ public final class DockerEngine implements Engine {
         } catch (IOException | InterruptedException e) {
             LOG.log(Level.FINE, "docker client close", e);
         }
+    }
+
+    Telemetry telemetry() {
+        return telemetry;
     }
 
     Isol8Exception.Unavailable unavailable(RuntimeException e) {

@@ -64,6 +64,7 @@ final class DockerSandbox implements Sandbox {
         } catch (Isol8Exception | ContainerGoneException e) {
             throw e;
         } catch (RuntimeException e) {
+            engine.telemetry().dockerError("exec");
             throw engine.unavailable(e);
         }
     }
