@@ -51,6 +51,10 @@ public final class Application implements AutoCloseable {
                 .routing(r -> Routes.configure(r, config, version, keys, engine, executions, cpus, metrics))
                 .build()
                 .start();
+        if (!server.isRunning() || server.port() < 0) {
+            server.stop();
+            throw new IllegalStateException("Address already in use: port " + port);
+        }
         this.pruner = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("isol8-pruner").factory());
         if (config.cleanup().autoPrune()) {
             long every = config.cleanup().intervalMs();

@@ -99,7 +99,7 @@ public final class Main {
         try {
             app = new Application(config, version, port, keys, engine, metrics);
         } catch (RuntimeException e) {
-            engine.close();
+            engine.closeClient();
             if (rootMessage(e).contains("Address already in use")) {
                 throw new StartupException("Port " + port + " is already in use");
             }

@@ -20,6 +20,14 @@ public final class Routes {
     /** Every route: path → allowed methods. */
     public static final Map<String, List<Method>> KNOWN = known();
 
+    private static final io.helidon.common.LazyValue<byte[]> OPENAPI = io.helidon.common.LazyValue.create(() -> {
+        try (var in = Routes.class.getResourceAsStream("/io/isol8/openapi.yaml")) {
+            return in.readAllBytes();
+        } catch (java.io.IOException | NullPointerException e) {
+            throw new IllegalStateException("openapi.yaml is missing from the build", e);
+        }
+    });
+
     private Routes() {
     }
 
@@ -35,6 +43,10 @@ public final class Routes {
                 .register(new HealthService(version, engine, executions))
                 .register(new ExecuteService(new ExecutionRequestParser(config, hostCpus), executions,
                         config.limits().maxRequestBytes(), metrics))
+                .get("/openapi.yaml", (req, res) -> {
+                    res.header(HeaderNames.CONTENT_TYPE, "application/yaml");
+                    res.send(OPENAPI.get());
+                })
                 .get("/metrics", (req, res) -> {
                     res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
                     res.send(metrics.scrape());
@@ -60,6 +72,7 @@ public final class Routes {
         m.put("/sessions", List.of(Method.GET));
         m.put("/session/{id}", List.of(Method.DELETE));
         m.put("/metrics", List.of(Method.GET));
+        m.put("/openapi.yaml", List.of(Method.GET));
         return java.util.Collections.unmodifiableMap(m);
     }
 }
