@@ -91,6 +91,7 @@ public final class Main {
         int port = port(args, env, config);
         Map<String, byte[]> keys = Keys.of(args.value("--key").or(() -> Optional.ofNullable(env.get("ISOL8_API_KEY"))
                 .filter(k -> !k.isEmpty())), config);
+        checkPortFree(port);
         String instanceId = config.instanceId().isEmpty() ? hostname() + "-" + port : config.instanceId();
         String version = version();
         Metrics metrics = new Metrics();
@@ -132,6 +133,16 @@ public final class Main {
             throw new StartupException("Docker engine is not reachable at " + engine.endpoint() + ". Start dockerd or set docker.host.");
         } finally {
             engine.closeClient();
+        }
+    }
+
+    /** Fails fast and quietly when another process listens on the port (Helidon would log a stack trace). */
+    private static void checkPortFree(int port) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress("0.0.0.0", port));
+        } catch (IOException e) {
+            throw new StartupException("Port " + port + " is already in use");
         }
     }
 
