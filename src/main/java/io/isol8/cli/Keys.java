@@ -2,9 +2,8 @@ package io.isol8.cli;
 
 import io.isol8.config.Isol8Config;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import io.isol8.core.KeyDigest;
+
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,26 +23,18 @@ final class Keys {
             if (k.length() < 16) {
                 LOG.warning("API key for principal \"default\" is shorter than 16 characters");
             }
-            keys.put("default", sha256(k));
+            keys.put("default", KeyDigest.of(k));
         });
         for (Isol8Config.KeyEntry e : config.auth().keys()) {
             if (keys.containsKey(e.name())) {
                 throw new Main.StartupException("auth.keys names \"" + e.name()
                         + "\", which is taken by the key from --key / ISOL8_API_KEY");
             }
-            keys.put(e.name(), e.key().map(Keys::sha256).orElseGet(() -> HexFormat.of().parseHex(e.sha256().orElseThrow())));
+            keys.put(e.name(), e.key().map(KeyDigest::of).orElseGet(() -> HexFormat.of().parseHex(e.sha256().orElseThrow())));
         }
         if (keys.isEmpty()) {
             throw new Main.StartupException("API key required. Use --key or ISOL8_API_KEY, or configure auth.keys.");
         }
         return keys;
-    }
-
-    static byte[] sha256(String key) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

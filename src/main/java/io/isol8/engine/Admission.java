@@ -44,7 +44,7 @@ public final class Admission {
      * @throws Isol8Exception.Busy the queue is full or the deadline passed
      */
     public Permit acquire(long deadlineNanos, long queueTimeoutMs) {
-        if (permits.tryAcquire()) {
+        if (!permits.hasQueuedThreads() && permits.tryAcquire()) {
             telemetry.admissionWait(0);
             return new Permit();
         }

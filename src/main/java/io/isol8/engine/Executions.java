@@ -7,6 +7,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
 
 /**
@@ -22,6 +24,8 @@ public final class Executions {
     private final long queueTimeoutMs;
     private final int maxSessionQueue;
     private final Set<CancelSignal> running = ConcurrentHashMap.newKeySet();
+    private final ReentrantLock idleLock = new ReentrantLock();
+    private final Condition idle = idleLock.newCondition();
     private volatile boolean stopping;
 
     public Executions(Engine engine, Sessions sessions, Admission admission, long queueTimeoutMs, int maxSessionQueue) {
@@ -79,7 +83,7 @@ public final class Executions {
                 }
             }
         } finally {
-            running.remove(cancel);
+            untrack(cancel);
         }
     }
 
@@ -103,6 +107,10 @@ public final class Executions {
         CancelSignal cancel = track(new CancelSignal());
         session.running(cancel);
         try {
+            if (session.deleted()) {
+                engine.discard(session.sandbox().containerId());
+                throw new Isol8Exception.Conflict("Session \"" + session.id() + "\" was deleted while this request was waiting");
+            }
             T result = body.run(session.sandbox(), cancel);
             if (cancel.isCancelled() && cancel.reason() == CancelSignal.Reason.CLIENT_GONE
                     && !session.sandbox().killAll()) {
@@ -114,7 +122,7 @@ public final class Executions {
             throw gone(session);
         } finally {
             session.running(null);
-            running.remove(cancel);
+            untrack(cancel);
         }
     }
 
@@ -152,6 +160,16 @@ public final class Executions {
         }
     }
 
+    private void untrack(CancelSignal signal) {
+        running.remove(signal);
+        idleLock.lock();
+        try {
+            idle.signalAll();
+        } finally {
+            idleLock.unlock();
+        }
+    }
+
     private CancelSignal track(CancelSignal signal) {
         running.add(signal);
         return signal;
@@ -167,13 +185,16 @@ public final class Executions {
     public void shutdown(long graceMs) {
         stopping = true;
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs);
-        while (!running.isEmpty() && System.nanoTime() < end) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+        idleLock.lock();
+        try {
+            long left = end - System.nanoTime();
+            while (!running.isEmpty() && left > 0) {
+                left = idle.awaitNanos(left);
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            idleLock.unlock();
         }
         running.forEach(c -> c.cancel(CancelSignal.Reason.SHUTDOWN));
         sessions.cancelAll(CancelSignal.Reason.SHUTDOWN);

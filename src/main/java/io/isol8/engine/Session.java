@@ -129,7 +129,11 @@ public final class Session {
      * @throws Isol8Exception.Conflict busy beyond the queue, busy until the deadline, or deleted meanwhile
      */
     void lock(long deadlineNanos, int maxQueue, long queueTimeoutMs) {
-        if (lock.tryLock()) {
+        if (!lock.hasQueuedThreads() && lock.tryLock()) {
+            if (deleted) {
+                lock.unlock();
+                throw new Isol8Exception.Conflict("Session \"" + id + "\" was deleted while this request was waiting");
+            }
             touch();
             return;
         }

@@ -5,10 +5,9 @@ import io.helidon.security.Principal;
 import io.helidon.security.ProviderRequest;
 import io.helidon.security.spi.AuthenticationProvider;
 
-import java.nio.charset.StandardCharsets;
+import io.isol8.core.KeyDigest;
+
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,18 +27,6 @@ final class ApiKeys implements AuthenticationProvider {
         this.digests = byName.entrySet().stream().map(e -> Map.entry(e.getValue(), e.getKey())).toList();
     }
 
-    static byte[] sha256(String key) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static byte[] hex(String sha256Hex) {
-        return HexFormat.of().parseHex(sha256Hex);
-    }
-
     @Override
     public AuthenticationResponse authenticate(ProviderRequest request) {
         List<String> values = request.env().headers().getOrDefault("Authorization", List.of());
@@ -53,7 +40,7 @@ final class ApiKeys implements AuthenticationProvider {
 
     /** The principal name of {@code key}; every configured digest is compared. */
     Optional<String> principal(String key) {
-        byte[] digest = sha256(key);
+        byte[] digest = KeyDigest.of(key);
         String found = null;
         for (Map.Entry<byte[], String> e : digests) {
             if (MessageDigest.isEqual(e.getKey(), digest)) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.isol8.cli.Application;
 import io.isol8.config.Isol8Config;
+import io.isol8.core.KeyDigest;
 import io.isol8.engine.docker.DockerEngine;
 import io.isol8.server.Metrics;
 
@@ -13,7 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +43,7 @@ final class DockerServer implements AutoCloseable {
         Metrics metrics = new Metrics();
         DockerEngine engine = new DockerEngine(c, instanceId, "1.0.0", metrics);
         engine.start();
-        this.app = new Application(c, "1.0.0", 0, Map.of("default", sha(KEY), "other", sha("other-" + KEY)), engine,
+        this.app = new Application(c, "1.0.0", 0, Map.of("default", KeyDigest.of(KEY), "other", KeyDigest.of("other-" + KEY)), engine,
                 metrics);
         this.uri = URI.create("http://127.0.0.1:" + app.port());
     }
@@ -120,13 +120,6 @@ final class DockerServer implements AutoCloseable {
         }
     }
 
-    static byte[] sha(String key) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     static String body(String runtime, String code, String extraRequest, String rest) throws Exception {
         return "{\"request\":{\"runtime\":\"" + runtime + "\",\"code\":" + JSON.writeValueAsString(code)

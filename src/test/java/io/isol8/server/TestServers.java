@@ -7,8 +7,8 @@ import io.isol8.engine.Engine;
 import io.isol8.engine.Executions;
 import io.isol8.engine.Sessions;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import io.isol8.core.KeyDigest;
+
 import java.util.Map;
 
 /** Builds the real routing over a given engine, for in-process tests. */
@@ -25,15 +25,8 @@ final class TestServers {
         Executions executions = new Executions(engine, new Sessions(engine, 100),
                 new Admission(10, 100, metrics), 30_000, 8);
         metrics.bind("1.0.0", engine, executions);
-        Routes.configure(routing, config, "1.0.0", Map.of("default", sha(KEY), "other", sha(OTHER_KEY)), engine,
+        Routes.configure(routing, config, "1.0.0", Map.of("default", KeyDigest.of(KEY), "other", KeyDigest.of(OTHER_KEY)), engine,
                 executions, 2, metrics);
     }
 
-    static byte[] sha(String key) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

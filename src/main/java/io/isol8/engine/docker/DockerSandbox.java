@@ -248,8 +248,9 @@ final class DockerSandbox implements Sandbox {
         if (r.exitCode() == 45) {
             reason = "Is a directory";
         }
-        int colon = reason.lastIndexOf(": ");
-        String shortReason = colon >= 0 ? reason.substring(colon + 2).lines().findFirst().orElse(reason) : reason;
+        String first = reason.lines().findFirst().orElse("");
+        int colon = first.lastIndexOf(": ");
+        String shortReason = colon >= 0 ? first.substring(colon + 2) : first;
         throw new Isol8Exception.BadRequest("Cannot write " + path + ": " + (shortReason.isEmpty() ? "exit " + r.exitCode() : shortReason));
     }
 

@@ -81,6 +81,9 @@ final class ExecRunner {
             Thread.currentThread().interrupt();
             return new Result(-1, false, true);
         }
+        if (cancel.isCancelled()) {
+            return new Result(-1, false, true);
+        }
         return new Result(exitCode(execId), false, false);
     }
 

@@ -1,11 +1,13 @@
 package io.isol8.engine.docker.setup;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.BuildImageCmd;
 import com.github.dockerjava.api.command.BuildImageResultCallback;
 import com.github.dockerjava.api.command.InspectImageResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.BuildResponseItem;
+import com.github.dockerjava.api.model.PullResponseItem;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
@@ -64,7 +66,12 @@ final class Images {
             if (name[1] != null) {
                 cmd.withTag(name[1]);
             }
-            cmd.start().awaitCompletion(30, TimeUnit.MINUTES);
+            Pull pull = cmd.exec(new Pull());
+            pull.awaitCompletion(30, TimeUnit.MINUTES);
+            if (pull.error != null) {
+                err.println("isol8 setup: pull of " + image + " failed: " + pull.error);
+                return false;
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -111,7 +118,8 @@ final class Images {
                     synchronized (log) {
                         log.lines.forEach(err::println);
                     }
-                    throw new SetupException("build of " + tag + " failed: " + e.getMessage(), e);
+                    Throwable cause = log.failure != null ? log.failure : e;
+                    throw new SetupException("build of " + tag + " failed: " + cause.getMessage(), cause);
                 }
             }
         } catch (IOException e) {
@@ -170,9 +178,47 @@ final class Images {
         return new String[] {image, "latest"};
     }
 
+    /** Follows a pull; remembers the first error instead of logging it. */
+    private static final class Pull extends ResultCallback.Adapter<PullResponseItem> {
+        volatile String error;
+
+        @Override
+        public void onNext(PullResponseItem item) {
+            if (error == null && item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null) {
+                error = item.getErrorDetail().getMessage();
+            } else if (error == null && item.getError() != null) {
+                error = item.getError();
+            }
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            if (error == null) {
+                error = String.valueOf(throwable.getMessage()).strip();
+            }
+            closeQuietly(this);
+        }
+    }
+
+    static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
     /** Keeps the last lines of the build output for a failure message. */
     private static final class Log extends BuildImageResultCallback {
         final Deque<String> lines = new ArrayDeque<>();
+        volatile Throwable failure;
+
+        @Override
+        public void onError(Throwable throwable) {
+            // reported by build(); the default would also log it with a stack trace
+            failure = throwable;
+            closeQuietly(this);
+        }
 
         @Override
         public void onNext(BuildResponseItem item) {

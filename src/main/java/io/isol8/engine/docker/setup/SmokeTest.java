@@ -183,6 +183,9 @@ final class SmokeTest {
         } catch (IOException e) {
             // closing the finished stream
         }
+        if (output.failure != null) {
+            return new Result(false, "exec failed: " + output.failure.getMessage());
+        }
         int exit = exitCode(execId);
         String stdout = output.text(false);
         String stderr = output.text(true);
@@ -272,6 +275,14 @@ final class SmokeTest {
     private static final class Output extends ResultCallback.Adapter<Frame> {
         private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        private volatile Throwable failure;
+
+        @Override
+        public void onError(Throwable throwable) {
+            // reported in the result; the default would also log it with a stack trace
+            failure = throwable;
+            Images.closeQuietly(this);
+        }
 
         @Override
         public synchronized void onNext(Frame frame) {
