@@ -169,9 +169,6 @@ public final class DockerEngine implements Engine {
     }
 
     private String createWarm(Runtime runtime) {
-        if (!images().getOrDefault(runtime, false)) {
-            throw new IllegalStateException("image missing");
-        }
         String id = timedCreate(defaults.get(runtime), Containers.Owner.of("warm", runtime));
         if (closed) {
             containers.remove(id);
