@@ -5,6 +5,9 @@ import io.isol8.config.ConfigLoader;
 import io.isol8.config.Isol8Config;
 import io.isol8.engine.Telemetry;
 import io.isol8.engine.docker.DockerEngine;
+import io.isol8.engine.docker.setup.ImageSetup;
+import io.isol8.engine.docker.setup.SetupOptions;
+import com.github.dockerjava.api.DockerClient;
 import io.isol8.server.Metrics;
 
 import java.io.IOException;
@@ -13,6 +16,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -24,6 +28,8 @@ public final class Main {
     private static final String USAGE = """
             Usage:
               isol8 serve   [--port|-p N] [--key|-k KEY] [--config PATH] [--debug]
+              isol8 setup   [--config PATH] [--runtimes LIST] [--base IMAGE] [--offline [--mirror URL] [--rootfs-dir DIR]]
+                            [--bun-binary PATH] [--deno-binary PATH] [--force]
               isol8 cleanup [--config PATH] [--all]
               isol8 --version | -V
               isol8 --help | -h
@@ -31,7 +37,7 @@ public final class Main {
             serve    runs the HTTP server (key from --key or ISOL8_API_KEY, or auth.keys in the config)
             cleanup  removes this instance's leftover containers (--all: every isol8 container); run it
                      while the server is stopped
-            Runtime images are built with docker/build-offline.sh (see README).
+            setup    builds the runtime images (isol8 setup --help tells which path to use)
             """;
 
     private Main() {
@@ -57,7 +63,7 @@ public final class Main {
         try {
             return switch (args.command()) {
                 case "help" -> {
-                    out.print(USAGE);
+                    out.print("setup".equals(args.values().get("topic")) ? ImageSetup.HELP : USAGE);
                     yield 0;
                 }
                 case "version" -> {
@@ -66,10 +72,8 @@ public final class Main {
                 }
                 case "serve" -> serve(args, env, out);
                 case "cleanup" -> cleanup(args, env, out);
-                default -> {
-                    err.println("error: the setup command is not available in this build; use docker/build-offline.sh");
-                    yield 1;
-                }
+                case "setup" -> setup(args, env, out, err);
+                default -> throw new IllegalStateException(args.command());
             };
         } catch (ConfigException | StartupException e) {
             err.println("error: " + e.getMessage().replace("\n", "\nerror: "));
@@ -118,6 +122,26 @@ public final class Main {
         sun.misc.Signal.handle(new sun.misc.Signal("TERM"), stop);
         sun.misc.Signal.handle(new sun.misc.Signal("INT"), stop);
         return -1;
+    }
+
+    private static int setup(Args args, Map<String, String> env, PrintStream out, PrintStream err) {
+        Isol8Config config = config(args, env);
+        SetupOptions options;
+        try {
+            options = new SetupOptions(
+                    args.value("--runtimes").map(SetupOptions::parseRuntimes).orElse(List.of(io.isol8.core.Runtime.values())),
+                    args.value("--base"), args.has("--offline"), args.value("--mirror"),
+                    args.value("--rootfs-dir").map(Path::of).orElse(SetupOptions.DEFAULT_ROOTFS_DIR),
+                    args.value("--bun-binary").map(Path::of), args.value("--deno-binary").map(Path::of),
+                    args.has("--force"));
+        } catch (IllegalArgumentException e) {
+            throw new StartupException(e.getMessage());
+        }
+        try (DockerClient docker = ImageSetup.connect(config)) {
+            return new ImageSetup(docker, config, version()).run(options, out, err);
+        } catch (IOException e) {
+            return 1;
+        }
     }
 
     private static int cleanup(Args args, Map<String, String> env, PrintStream out) {

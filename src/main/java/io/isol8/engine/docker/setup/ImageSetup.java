@@ -128,7 +128,7 @@ public final class ImageSetup {
         try {
             files = BuildFiles.load();
             work = Files.createTempDirectory(scratchRoot(), "isol8-setup.");
-        } catch (SetupException | IOException e) {
+        } catch (IOException | RuntimeException e) {
             err.println("isol8 setup: " + e.getMessage());
             return 1;
         }

@@ -1,0 +1,130 @@
+package io.isol8.engine.docker.setup;
+
+import io.isol8.config.Isol8Config;
+import io.isol8.core.Runtime;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Unit tests of setup's pieces that need no Docker engine. */
+class ImageSetupTest {
+
+    @Test
+    void buildHashSortsLinesBytewiseLikeTheScript() {
+        // printf '%s\n' … | LC_ALL=C sort | sha256sum
+        BuildHash h = new BuildHash()
+                .line("versions.env", "0123")
+                .line("base.Dockerfile", "abcd")
+                .line("from", "sha256:ff")
+                .line("base", "99")
+                .line("bun", "77")
+                .line("bun.Dockerfile", "55");
+        assertEquals("base 99\nbase.Dockerfile abcd\nbun 77\nbun.Dockerfile 55\nfrom sha256:ff\nversions.env 0123\n",
+                h.text());
+        assertEquals("54fdf85254523b7526b2250ebfdf38122fe14a51d111d0606553a16028b256f2", h.hex());
+    }
+
+    @Test
+    void contentLinesUseTheSha256OfTheBytes() {
+        assertEquals("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", BuildHash.sha256(new byte[0]));
+        assertEquals("x e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+                new BuildHash().content("x", new byte[0]).text());
+    }
+
+    @Test
+    void fileHashIsStreamed() throws Exception {
+        Path f = Files.createTempFile("isol8-hash", ".bin");
+        try {
+            Files.write(f, "hello\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03", BuildHash.sha256(f));
+        } finally {
+            Files.delete(f);
+        }
+    }
+
+    @Test
+    void launcherAndEnvironmentEqualTheServers() throws Exception {
+        Class<?> scripts = Class.forName("io.isol8.engine.docker.Scripts");
+        Field launcher = scripts.getDeclaredField("LAUNCHER");
+        launcher.setAccessible(true);
+        assertEquals(launcher.get(null), SmokeTest.LAUNCHER);
+        Class<?> containers = Class.forName("io.isol8.engine.docker.Containers");
+        Field env = containers.getDeclaredField("BASE_ENV");
+        env.setAccessible(true);
+        assertEquals(List.copyOf(((Map<?, ?>) env.get(null)).entrySet()), List.copyOf(SmokeTest.BASE_ENV.entrySet()));
+    }
+
+    @Test
+    void buildFilesComeFromTheRepository() {
+        BuildFiles files = BuildFiles.load();
+        assertTrue(files.version("BUN_VERSION").matches("[0-9][0-9.]*"));
+        assertTrue(new String(files.dockerfile("base"), StandardCharsets.UTF_8).contains("ARG BASE"));
+        assertThrows(SetupException.class, () -> files.version("NO_SUCH_VERSION"));
+    }
+
+    @Test
+    void runtimesParse() {
+        assertEquals(List.of(Runtime.PYTHON, Runtime.BASH), SetupOptions.parseRuntimes("python, bash"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SetupOptions.parseRuntimes("python,ruby"));
+        assertTrue(e.getMessage().startsWith("unknown runtime: ruby"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SetupOptions.parseRuntimes(" , "));
+        SetupOptions o = SetupOptions.defaults().withRuntimes(List.of(Runtime.BASH, Runtime.BASH, Runtime.NODE));
+        assertEquals(List.of(Runtime.BASH, Runtime.NODE), o.runtimes());
+        assertEquals(Path.of("/var/tmp/isol8-rootfs"), o.rootfsDir());
+        assertThrows(IllegalArgumentException.class, () -> new SetupOptions(List.of(Runtime.BASH), Optional.empty(),
+                true, Optional.empty(), Path.of("/"), Optional.empty(), Optional.empty(), false));
+        assertThrows(IllegalArgumentException.class, () -> new SetupOptions(List.of(Runtime.BASH), Optional.empty(),
+                true, Optional.empty(), Path.of("rootfs"), Optional.empty(), Optional.empty(), false));
+    }
+
+    @Test
+    void imageNamesSplit() {
+        assertEquals(List.of("debian", "bookworm-slim"), List.of(Images.split("debian:bookworm-slim")));
+        assertEquals(List.of("registry:5000/a/b", "latest"), List.of(Images.split("registry:5000/a/b")));
+        assertEquals(List.of("registry:5000/a/b", "1"), List.of(Images.split("registry:5000/a/b:1")));
+        String[] digest = Images.split("debian@sha256:00");
+        assertEquals("debian@sha256:00", digest[0]);
+        assertEquals(null, digest[1]);
+    }
+
+    @Test
+    void helpExplainsWhenToUseOffline() {
+        assertTrue(ImageSetup.HELP.contains("--offline"));
+        assertTrue(ImageSetup.HELP.contains("air-gapped"));
+        assertTrue(ImageSetup.HELP.contains("container registry"));
+    }
+
+    @Test
+    void unreachableDockerEndsWithTheExactMessage() {
+        Isol8Config base = Isol8Config.builtIn();
+        String host = "unix:///nonexistent/isol8-setup-test.sock";
+        Isol8Config config = new Isol8Config(base.port(), base.instanceId(), base.maxConcurrent(), base.maxQueued(),
+                base.queueTimeoutMs(), base.defaults(), base.limits(), base.cleanup(), base.pool(), base.images(),
+                new Isol8Config.Docker(host), base.auth(), base.source());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try (var docker = ImageSetup.connect(config)) {
+            int code = new ImageSetup(docker, config, "1.0.0").run(SetupOptions.defaults(),
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+            assertEquals(1, code);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+        assertEquals("Docker engine is not reachable at " + host + ". Start dockerd or set docker.host.\n",
+                err.toString(StandardCharsets.UTF_8));
+    }
+}
