@@ -552,8 +552,8 @@ public final class Bench {
                     BenchStats.two(p50Ratio(r, floor)), o.session() ? "target ≤ 1.20 (session)" : "target ≤ 1.30 (ephemeral)"));
             b.append(String.format(Locale.ROOT, "%-36s%8s   %s%n", "throughput / create rate",
                     BenchStats.two(rateRatio(r, floor)), o.session()
-                            ? "session target is ≥ 25 req/s at 10 in flight"
-                            : "target ≥ 0.90 (ephemeral, 10 in flight)"));
+                            ? "(sessions: target ≥ 25 req/s at 10 in flight)"
+                            : "target ≥ 0.90 at 10 in flight (ephemeral)"));
         }
         return b.toString();
     }

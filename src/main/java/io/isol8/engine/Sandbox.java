@@ -31,9 +31,6 @@ public interface Sandbox extends AutoCloseable {
     /** Writes (replaces) a file, creating parent folders. Throws BadRequest or TooLarge. */
     void writeFile(String path, byte[] content, String sizeHint);
 
-    /** Whether the container still runs (one inspect). */
-    boolean isAlive();
-
     @Override
     void close();
 }

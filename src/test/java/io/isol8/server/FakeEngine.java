@@ -117,11 +117,6 @@ final class FakeEngine implements Engine {
         }
 
         @Override
-        public boolean isAlive() {
-            return true;
-        }
-
-        @Override
         public void close() {
             if (ephemeral) {
                 discard(id);

@@ -134,11 +134,6 @@ public final class DockerEngine implements Engine {
         return sandbox(create(spec.container(), Containers.Owner.of("ephemeral", spec.runtime())), true);
     }
 
-    /** A fresh container for an ephemeral request (after a dead warm one). */
-    public Sandbox fresh(ExecutionSpec spec) {
-        return sandbox(create(spec.container(), Containers.Owner.of("ephemeral", spec.runtime())), true);
-    }
-
     @Override
     public Sandbox session(ExecutionSpec spec, String principal, String sessionId) {
         ensureImage(spec);
@@ -211,14 +206,6 @@ public final class DockerEngine implements Engine {
                 removals.release();
             }
         });
-    }
-
-    boolean isRunning(String containerId) {
-        try {
-            return Boolean.TRUE.equals(docker.inspectContainerCmd(containerId).exec().getState().getRunning());
-        } catch (NotFoundException e) {
-            return false;
-        }
     }
 
     long maxFileBytes() {

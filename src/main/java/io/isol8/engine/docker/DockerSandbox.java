@@ -255,11 +255,6 @@ final class DockerSandbox implements Sandbox {
     }
 
     @Override
-    public boolean isAlive() {
-        return engine.isRunning(containerId);
-    }
-
-    @Override
     public void close() {
         onClose.accept(containerId);
     }
