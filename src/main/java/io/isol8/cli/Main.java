@@ -40,10 +40,14 @@ public final class Main {
             setup    builds the runtime images (isol8 setup --help tells which path to use)
             """;
 
+    /** Strong references: JUL forgets the level of a logger nobody holds. */
+    private static final List<Logger> DEBUG_LOGGERS = new java.util.ArrayList<>();
+
     private Main() {
     }
 
     public static void main(String[] argv) {
+        io.helidon.logging.common.LogConfig.configureRuntime();
         int code = run(argv, System.getenv(), System.out, System.err);
         if (code >= 0) {
             System.exit(code);
@@ -88,8 +92,12 @@ public final class Main {
 
     private static int serve(Args args, Map<String, String> env, PrintStream out) {
         if (args.has("--debug")) {
-            Logger.getLogger("io.isol8").setLevel(Level.FINE);
-            Logger.getLogger("com.github.dockerjava").setLevel(Level.FINE);
+            // docker-java's own debug output would show exec environments (secrets): not enabled
+            for (String name : List.of("io.isol8")) {
+                Logger logger = Logger.getLogger(name);
+                logger.setLevel(Level.FINE);
+                DEBUG_LOGGERS.add(logger);
+            }
         }
         Isol8Config config = config(args, env);
         int port = port(args, env, config);

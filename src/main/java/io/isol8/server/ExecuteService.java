@@ -128,6 +128,10 @@ final class ExecuteService implements HttpService {
             case EXITED -> outcome.failedPhase().isPresent() ? "setup_failed" : outcome.exitCode() == 0 ? "ok" : "nonzero";
         };
         metrics.execution(spec.runtime(), parsed.sessionId().isPresent(), result, outcome.durationMs() / 1000.0);
+        LOG.info(() -> "execution runtime=" + spec.runtime().wireName()
+                + " kind=" + (parsed.sessionId().isPresent() ? "session" : "ephemeral") + " outcome=" + result
+                + " exit=" + outcome.exitCode() + " timedOut=" + (outcome.ending() == Ending.TIMED_OUT)
+                + " oomKilled=" + (outcome.ending() == Ending.OOM_KILLED) + " codeMs=" + outcome.durationMs());
     }
 
     private static void finish(EventStream events, ExecutionSpec spec, RunOutcome outcome, CancelSignal cancel) {

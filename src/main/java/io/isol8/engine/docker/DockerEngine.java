@@ -160,6 +160,8 @@ public final class DockerEngine implements Engine {
         long start = System.nanoTime();
         String id = containers.createAndStart(settings, owner);
         telemetry.containerStarted((System.nanoTime() - start) / 1e9);
+        LOG.fine(() -> "created " + owner.kind() + " container " + id.substring(0, 12) + " for "
+                + owner.runtime().wireName() + " in " + (System.nanoTime() - start) / 1_000_000 + "ms");
         return id;
     }
 
@@ -192,6 +194,7 @@ public final class DockerEngine implements Engine {
                     try {
                         containers.remove(containerId);
                         telemetry.containerRemoved();
+                        LOG.fine(() -> "removed container " + containerId.substring(0, 12));
                         return;
                     } catch (RuntimeException e) {
                         telemetry.dockerError("remove");

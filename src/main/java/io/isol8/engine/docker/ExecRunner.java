@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Runs one exec as the sandbox user and hands its output frames to the calling thread. Docker's callback
@@ -25,6 +27,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class ExecRunner {
     static final String USER = "1000:1000";
+    private static final Logger LOG = Logger.getLogger(ExecRunner.class.getName());
     private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final Object END = new Object();
 
@@ -51,6 +54,7 @@ final class ExecRunner {
      */
     Result run(String containerId, List<String> cmd, List<String> env, byte[] stdin, FrameHandler handler,
                long deadlineNanos, CancelSignal cancel) {
+        long started = System.nanoTime();
         String execId = create(containerId, cmd, env, stdin.length > 0);
         Queue queue = new Queue();
         ExecStartCmd start = docker.execStartCmd(execId).withDetach(false).withTty(false);
@@ -84,7 +88,13 @@ final class ExecRunner {
         if (cancel.isCancelled()) {
             return new Result(-1, false, true);
         }
-        return new Result(exitCode(execId), false, false);
+        int exit = exitCode(execId);
+        if (LOG.isLoggable(Level.FINE)) {
+            // the launcher's arguments after the script are numbers, validated paths and the fixed command
+            LOG.fine("exec " + containerId.substring(0, 12) + " " + String.join(" ", cmd.subList(4, cmd.size()))
+                    + " stdin=" + stdin.length + "B exit=" + exit + " " + (System.nanoTime() - started) / 1_000_000 + "ms");
+        }
+        return new Result(exit, false, false);
     }
 
     /** Runs a helper and collects its stdout (at most {@code maxBytes}, then it stops reading). */
