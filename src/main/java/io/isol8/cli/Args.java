@@ -16,11 +16,13 @@ record Args(String command, Map<String, String> values, Set<String> switches) {
     private static final Map<String, Set<String>> VALUED = Map.of(
             "serve", Set.of("--port", "--key", "--config"),
             "cleanup", Set.of("--config"),
-            "setup", Set.of("--config", "--runtimes", "--base", "--mirror", "--rootfs-dir", "--bun-binary", "--deno-binary"));
+            "setup", Set.of("--config", "--runtimes", "--base", "--mirror", "--rootfs-dir", "--bun-binary", "--deno-binary"),
+            "bench", Bench.VALUES);
     private static final Map<String, Set<String>> SWITCHES = Map.of(
             "serve", Set.of("--debug"),
             "cleanup", Set.of("--all"),
-            "setup", Set.of("--offline", "--force"));
+            "setup", Set.of("--offline", "--force"),
+            "bench", Bench.SWITCHES);
 
     static final class UsageException extends RuntimeException {
         UsageException(String message) {

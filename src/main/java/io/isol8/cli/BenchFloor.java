@@ -303,6 +303,15 @@ final class BenchFloor implements AutoCloseable {
                 "BUN_INSTALL_GLOBAL_DIR=/sandbox/.bun-global", "BUN_INSTALL_BIN=/sandbox/.bun-global/bin");
     }
 
+    /** The command as a shell would need it typed: {@code python3 -c 'print(1)'}. */
+    static String shellWords(List<String> cmd) {
+        List<String> words = new ArrayList<>();
+        for (String w : cmd) {
+            words.add(w.matches("[A-Za-z0-9_./:=@%+-]+") ? w : "'" + w.replace("'", "'\\''") + "'");
+        }
+        return String.join(" ", words);
+    }
+
     static String describe(Throwable e) {
         String m = e.getMessage();
         return clip(e.getClass().getSimpleName() + (m == null ? "" : ": " + m.strip()));

@@ -31,6 +31,9 @@ public final class Main {
               isol8 setup   [--config PATH] [--runtimes LIST] [--base IMAGE] [--offline [--mirror URL] [--rootfs-dir DIR]]
                             [--bun-binary PATH] [--deno-binary PATH] [--force]
               isol8 cleanup [--config PATH] [--all]
+              isol8 bench   [--url URL] [--key KEY] [--runtime R] [--requests N] [--concurrency N] [--warmup N]
+                            [--code SRC] [--session] [--stream] [--json]
+                            [--floor [--image IMAGE] [--floor-execs N] [--floor-containers N]]
               isol8 --version | -V
               isol8 --help | -h
 
@@ -38,6 +41,8 @@ public final class Main {
             cleanup  removes this instance's leftover containers (--all: every isol8 container); run it
                      while the server is stopped
             setup    builds the runtime images (isol8 setup --help tells which path to use)
+            bench    drives a running server (closed loop) and prints latency percentiles and req/s;
+                     --floor compares with raw Docker (docs/benchmarks.md)
             """;
 
     /** Strong references: JUL forgets the level of a logger nobody holds. */
@@ -77,6 +82,7 @@ public final class Main {
                 case "serve" -> serve(args, env, out);
                 case "cleanup" -> cleanup(args, env, out);
                 case "setup" -> setup(args, env, out, err);
+                case "bench" -> Bench.run(args.values(), args.switches(), env, out, err);
                 default -> throw new IllegalStateException(args.command());
             };
         } catch (ConfigException | StartupException e) {
