@@ -1,6 +1,7 @@
 package io.isol8.cli;
 
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http1.Http1Config;
 import io.isol8.config.Isol8Config;
 import io.isol8.engine.Admission;
 import io.isol8.engine.Engine;
@@ -48,6 +49,9 @@ public final class Application implements AutoCloseable {
                 .host("0.0.0.0")
                 .port(port)
                 .shutdownHook(false)
+                .directHandlers(Routes.directHandlers())
+                // a 4096-byte path (api.md §5.2), percent-encoded, must fit in a GET /file request line
+                .addProtocol(Http1Config.builder().maxPrologueLength(16_384).build())
                 .routing(r -> Routes.configure(r, config, version, keys, engine, executions, cpus, metrics))
                 .build()
                 .start();

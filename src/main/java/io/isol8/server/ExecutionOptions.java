@@ -125,9 +125,14 @@ record ExecutionOptions(Optional<Long> timeoutMs, long maxOutputBytes, Map<Strin
     private static Optional<Long> size(JsonFields f, String key, long min, long limit, Map<String, String> explicit) {
         return f.string(key).map(raw -> {
             explicit.put(key, raw);
-            long bytes = Sizes.parse(raw).orElseThrow(() -> new BadRequest(key.equals("memoryLimit")
-                    ? "Invalid memory limit format: \"" + raw + "\". Use e.g. \"512m\", \"1g\"."
-                    : "Invalid size format for options." + key + ": \"" + raw + "\". Use e.g. \"512m\", \"1g\"."));
+            long bytes = Sizes.parse(raw).orElseGet(() -> {
+                if (Sizes.parse(raw.replaceAll("[0-9]+", "1")).isPresent()) { // well-formed, beyond 8 EiB
+                    throw f.invalid(key, raw + " exceeds limits." + key + " (" + Sizes.format(limit) + ")");
+                }
+                throw new BadRequest(key.equals("memoryLimit")
+                        ? "Invalid memory limit format: \"" + raw + "\". Use e.g. \"512m\", \"1g\"."
+                        : "Invalid size format for options." + key + ": \"" + raw + "\". Use e.g. \"512m\", \"1g\".");
+            });
             if (bytes < min) {
                 throw f.invalid(key, raw + " is below the minimum of " + Sizes.format(min));
             }

@@ -12,7 +12,6 @@ import io.isol8.core.ContainerPath;
 import io.isol8.core.Isol8Exception;
 import io.isol8.engine.Executions;
 
-import java.io.IOException;
 import java.util.Base64;
 import java.util.regex.Pattern;
 
@@ -25,12 +24,14 @@ final class FileService implements HttpService {
     private final long maxFileBytes;
     private final long bodyLimit;
     private final String sandboxSize;
+    private final JsonBodyReader reader;
 
     FileService(Executions executions, Isol8Config config) {
         this.executions = executions;
         this.maxFileBytes = config.limits().maxFileBytes();
         this.bodyLimit = Math.max(config.limits().maxRequestBytes(), 4 * ((maxFileBytes + 2) / 3) + 65536);
         this.sandboxSize = Sizes.format(config.defaults().sandboxSize());
+        this.reader = new JsonBodyReader(bodyLimit);
     }
 
     @Override
@@ -39,12 +40,8 @@ final class FileService implements HttpService {
     }
 
     private void upload(ServerRequest req, ServerResponse res) {
-        JsonNode body;
-        try {
-            body = Json.MAPPER.readTree(Bodies.read(req, bodyLimit, "the upload limit"));
-        } catch (IOException e) {
-            throw new Isol8Exception.BadRequest("Malformed JSON: " + e.getMessage());
-        }
+        byte[] raw = Bodies.read(req, bodyLimit, "the upload limit");
+        JsonNode body = raw.length == 0 ? null : reader.read(raw);
         if (body == null || !body.isObject() || !body.path("sessionId").isTextual() || !body.path("path").isTextual()
                 || !body.path("content").isTextual()) {
             throw new Isol8Exception.BadRequest("Missing sessionId, path or content");
@@ -64,8 +61,13 @@ final class FileService implements HttpService {
         if (content.length > maxFileBytes) {
             throw new Isol8Exception.TooLarge("File exceeds limits.maxFileBytes (" + maxFileBytes + " bytes)");
         }
-        executions.withSession(SessionService.principal(req), body.get("sessionId").asText(), sandbox -> {
-            sandbox.writeFile(path, content, sandboxSize);
+        String principal = SessionService.principal(req);
+        String sessionId = body.get("sessionId").asText();
+        String sizeHint = executions.sessions().find(principal, sessionId)
+                .map(s -> Sizes.format(path.startsWith(ContainerPath.TMP + "/") ? s.settings().tmpBytes() : s.settings().sandboxBytes()))
+                .orElse(sandboxSize);
+        executions.withSession(principal, sessionId, sandbox -> {
+            sandbox.writeFile(path, content, sizeHint);
             return null;
         });
         Json.send(res, Status.OK_200, Json.object().put("ok", true));

@@ -1,8 +1,10 @@
 package io.isol8.server;
 
+import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
 import io.isol8.config.Isol8Config;
 import io.isol8.engine.Engine;
@@ -60,6 +62,27 @@ public final class Routes {
         }));
         routing.any((req, res) -> Json.error(res, Status.NOT_FOUND_404, "Not found: " + req.prologue().method().text()
                 + " " + req.path().rawPath()));
+    }
+
+    /**
+     * JSON answers for what Helidon rejects before routing (unparsable request line or headers, request line
+     * or headers over their limits, unsupported HTTP version): api.md §1 allows no other error shape. The
+     * text is fixed per status, so nothing of the rejected request is echoed.
+     */
+    public static DirectHandlers directHandlers() {
+        DirectHandler json = (request, event, status, headers, message) -> DirectHandler.TransportResponse.builder()
+                .status(status)
+                .headers(headers)
+                .header(HeaderNames.CONTENT_TYPE, "application/json")
+                .keepAlive(false)
+                .entity(Json.bytes(Json.object().put("error", "Malformed HTTP request: " + status.code() + " "
+                        + status.reasonPhrase())))
+                .build();
+        DirectHandlers.Builder handlers = DirectHandlers.builder();
+        for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
+            handlers.addHandler(type, json);
+        }
+        return handlers.build();
     }
 
     private static Map<String, List<Method>> known() {
