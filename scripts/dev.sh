@@ -7,7 +7,11 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+# Helidon 4 needs Java 21+; these machines default to 17, so prefer the JDK 25 when it is there.
+if [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]; then
+  JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+fi
+export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
 cd "$ROOT"
 
