@@ -166,11 +166,7 @@ public final class DockerEngine implements Engine {
     }
 
     private String createWarm(Runtime runtime) {
-        String id = timedCreate(defaults.get(runtime), Containers.Owner.of("warm", runtime));
-        if (closed) {
-            containers.remove(id);
-        }
-        return id;
+        return timedCreate(defaults.get(runtime), Containers.Owner.of("warm", runtime));
     }
 
     private void ensureImage(ExecutionSpec spec) {

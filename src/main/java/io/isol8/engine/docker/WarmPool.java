@@ -79,6 +79,9 @@ final class WarmPool implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
+            if (closed) {
+                return;
+            }
             if (r == null) {
                 kickAll();
                 continue;
@@ -90,9 +93,6 @@ final class WarmPool implements AutoCloseable {
             }
             try {
                 String id = create.apply(r);
-                if (closed) {
-                    return;
-                }
                 idle.get(r).addLast(id);
                 kicks.offer(r);
             } catch (RuntimeException e) {
@@ -103,13 +103,26 @@ final class WarmPool implements AutoCloseable {
         }
     }
 
-    /** Stops refilling. Idle containers are removed with the rest of the instance's containers. */
+    /**
+     * Stops refilling and waits (at most 10 s) for creations in flight, so that none finishes after the
+     * instance's containers were removed. Idle containers are removed with the rest of them.
+     */
     @Override
     public void close() {
         closed = true;
+        for (int i = 0; i < WORKERS; i++) {
+            kicks.offer(Runtime.PYTHON);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         for (Thread t : workers) {
-            if (t != null) {
-                t.interrupt();
+            if (t == null) {
+                continue;
+            }
+            try {
+                t.join(java.time.Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }
