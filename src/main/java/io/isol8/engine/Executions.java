@@ -70,6 +70,7 @@ public final class Executions {
     }
 
     private <T> T ephemeral(ExecutionSpec spec, Body<T> body) {
+        requireEngine();
         CancelSignal cancel = track(new CancelSignal());
         try (Sandbox sandbox = engine.ephemeral(spec)) {
             try {
@@ -87,7 +88,16 @@ public final class Executions {
         }
     }
 
+    /** Fails fast (503) while the engine does not answer its (cached) ping. */
+    private void requireEngine() {
+        if (!engine.reachable()) {
+            throw new Isol8Exception.Unavailable("Docker engine is not reachable at " + engine.endpoint()
+                    + ". Start the Docker daemon or set docker.host.");
+        }
+    }
+
     private <T> T inSession(String principal, Session session, ExecutionSpec spec, Body<T> body) {
+        requireEngine();
         if (session.creationFailure() != null) {
             throw session.creationFailure();
         }

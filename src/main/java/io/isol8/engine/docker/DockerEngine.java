@@ -86,7 +86,7 @@ public final class DockerEngine implements Engine {
         for (Runtime r : Runtime.values()) {
             sizes.put(r, config.pool().sizeOf(r));
         }
-        this.pool = new WarmPool(sizes, this::createWarm);
+        this.pool = new WarmPool(sizes, this::createWarm, this::discard);
     }
 
     /** The container settings of a request that overrides nothing. */
@@ -128,7 +128,7 @@ public final class DockerEngine implements Engine {
             Optional<String> warm = pool.take(spec.runtime());
             telemetry.poolRequest(spec.runtime(), warm.isPresent());
             if (warm.isPresent()) {
-                return sandbox(warm.get(), true);
+                return new DockerSandbox(warm.get(), execs, this, this::discard, pool::discardIdle);
             }
         }
         return sandbox(create(spec.container(), Containers.Owner.of("ephemeral", spec.runtime())), true);
@@ -142,7 +142,7 @@ public final class DockerEngine implements Engine {
     }
 
     private Sandbox sandbox(String id, boolean removeOnClose) {
-        return new DockerSandbox(id, execs, this, removeOnClose ? this::discard : c -> { });
+        return new DockerSandbox(id, execs, this, removeOnClose ? this::discard : c -> { }, () -> { });
     }
 
     private String create(ContainerSettings settings, Containers.Owner owner) {

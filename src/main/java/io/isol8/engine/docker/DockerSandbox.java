@@ -38,13 +38,19 @@ final class DockerSandbox implements Sandbox {
     private final ExecRunner execs;
     private final DockerEngine engine;
     private final Consumer<String> onClose;
+    private final Runnable onGone;
     private long oomKills;
 
-    DockerSandbox(String containerId, ExecRunner execs, DockerEngine engine, Consumer<String> onClose) {
+    /**
+     * @param onClose receives the id when the owner closes the sandbox
+     * @param onGone  runs when the container turns out to be gone (a dead warm container)
+     */
+    DockerSandbox(String containerId, ExecRunner execs, DockerEngine engine, Consumer<String> onClose, Runnable onGone) {
         this.containerId = containerId;
         this.execs = execs;
         this.engine = engine;
         this.onClose = onClose;
+        this.onGone = onGone;
     }
 
     @Override
@@ -61,7 +67,10 @@ final class DockerSandbox implements Sandbox {
     private <T> T translated(java.util.function.Supplier<T> call) {
         try {
             return call.get();
-        } catch (Isol8Exception | ContainerGoneException e) {
+        } catch (ContainerGoneException e) {
+            onGone.run();
+            throw e;
+        } catch (Isol8Exception e) {
             throw e;
         } catch (RuntimeException e) {
             engine.telemetry().dockerError("exec");

@@ -27,6 +27,7 @@ final class WarmPool implements AutoCloseable {
     private final Map<Runtime, AtomicInteger> creating = new EnumMap<>(Runtime.class);
     private final Map<Runtime, Integer> sizes;
     private final Function<Runtime, String> create;
+    private final java.util.function.Consumer<String> remove;
     private final LinkedBlockingQueue<Runtime> kicks = new LinkedBlockingQueue<>();
     private final Thread[] workers = new Thread[WORKERS];
     private volatile boolean closed;
@@ -34,10 +35,12 @@ final class WarmPool implements AutoCloseable {
     /**
      * @param sizes  idle containers to keep per runtime
      * @param create creates and starts a warm container for a runtime, returning its id (throws on failure)
+     * @param remove removes a container in the background
      */
-    WarmPool(Map<Runtime, Integer> sizes, Function<Runtime, String> create) {
+    WarmPool(Map<Runtime, Integer> sizes, Function<Runtime, String> create, java.util.function.Consumer<String> remove) {
         this.sizes = Map.copyOf(sizes);
         this.create = create;
+        this.remove = remove;
         for (Runtime r : Runtime.values()) {
             idle.put(r, new ConcurrentLinkedDeque<>());
             creating.put(r, new AtomicInteger());
@@ -57,6 +60,19 @@ final class WarmPool implements AutoCloseable {
         String id = idle.get(runtime).pollFirst();
         kicks.offer(runtime);
         return Optional.ofNullable(id);
+    }
+
+    /**
+     * Drops every idle container (they are removed) and refills: called when a handed-out container was
+     * found dead, which usually means the engine restarted and stopped them all.
+     */
+    void discardIdle() {
+        idle.values().forEach(q -> {
+            for (String id = q.pollFirst(); id != null; id = q.pollFirst()) {
+                remove.accept(id);
+            }
+        });
+        kickAll();
     }
 
     Map<Runtime, Integer> idleCounts() {
