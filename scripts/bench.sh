@@ -28,7 +28,10 @@ case $RUNS in
 esac
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+if [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]; then
+  JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+fi
+export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
 
 if [ -n "${ISOL8:-}" ]; then
