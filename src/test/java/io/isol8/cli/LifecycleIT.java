@@ -67,6 +67,30 @@ class LifecycleIT {
         assertEquals(List.of(), containers());
     }
 
+    @Test
+    void cleanupRemovesAKilledServersContainers(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("isol8.yaml");
+        Files.writeString(config, "instanceId: " + instance + "\npool:\n  size: {bash: 1}\n");
+        int port = freePort();
+        Process server = start(config, port, dir.resolve("server.log"));
+        try {
+            poll(port, "/health/ready", 60);
+            assertEquals(200, post(port, "{\"request\":{\"runtime\":\"bash\",\"code\":\"echo 1\"},\"sessionId\":\"s1\"}").statusCode());
+        } finally {
+            server.destroyForcibly();
+            server.waitFor(30, TimeUnit.SECONDS);
+        }
+        int left = containers().size();
+        assertTrue(left >= 1, "the session should have left its container");
+        Process cleanup = new ProcessBuilder(Path.of("target/isol8/bin/isol8").toAbsolutePath().toString(), "cleanup",
+                "--config", config.toString()).redirectErrorStream(true).start();
+        String out = new String(cleanup.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(cleanup.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, cleanup.exitValue(), out);
+        assertTrue(out.contains("removed " + left + " container(s)"), out);
+        assertEquals(List.of(), containers());
+    }
+
     private Process start(Path config, int port, Path log) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(Path.of("target/isol8/bin/isol8").toAbsolutePath().toString(), "serve",
                 "--config", config.toString(), "--port", Integer.toString(port), "--key", KEY)
