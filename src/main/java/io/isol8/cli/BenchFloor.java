@@ -1,16 +1,15 @@
 package io.isol8.cli;
 
+import io.isol8.core.ContainerSettings;
+import io.isol8.core.Network;
+import io.isol8.engine.docker.Containers;
+
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.exception.NotFoundException;
-import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Frame;
-import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.api.model.LogConfig;
-import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.api.model.StreamType;
-import com.github.dockerjava.api.model.Ulimit;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
@@ -233,40 +232,11 @@ final class BenchFloor implements AutoCloseable {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(LABEL, "floor");
         labels.put(RUN_LABEL, runId);
-        Map<String, String> tmpfs = Map.of(
-                "/sandbox", "rw,exec,nosuid,nodev,size=" + SANDBOX_SIZE + ",uid=1000,gid=1000,mode=0755",
-                "/tmp", "rw,noexec,nosuid,nodev,size=" + TMP_SIZE + ",mode=1777");
-        HostConfig host = HostConfig.newHostConfig()
-                .withNetworkMode("none")
-                .withReadonlyRootfs(true)
-                .withTmpFs(tmpfs)
-                .withCapDrop(Capability.ALL)
-                .withSecurityOpts(List.of("no-new-privileges"))
-                .withMemory(MEMORY)
-                .withMemorySwap(MEMORY)
-                .withNanoCPUs(1_000_000_000L)
-                .withPidsLimit(64L)
-                .withUlimits(List.of(new Ulimit("nofile", 1024L, 1024L), new Ulimit("core", 0L, 0L)))
-                .withOomScoreAdj(1000)
-                .withIpcMode("private")
-                .withPrivileged(false)
-                .withInit(false)
-                .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE))
-                .withRestartPolicy(RestartPolicy.noRestart())
-                .withAutoRemove(false);
+        ContainerSettings settings = new ContainerSettings(image, MEMORY, 1.0, 64, SANDBOX_SIZE, TMP_SIZE,
+                Network.NONE, true);
         String id;
         try {
-            id = docker.createContainerCmd(image)
-                    .withName("isol8-bench-" + kind + "-" + hex(6))
-                    .withEntrypoint("/usr/bin/tini", "--")
-                    .withCmd("sleep", "infinity")
-                    .withUser(USER)
-                    .withWorkingDir("/sandbox")
-                    .withEnv(env())
-                    .withHostName("sandbox")
-                    .withLabels(labels)
-                    .withNetworkDisabled(true)
-                    .withHostConfig(host)
+            id = Containers.hardened(docker, settings, "isol8-bench-" + kind + "-" + hex(6), labels)
                     .exec()
                     .getId();
         } catch (NotFoundException e) {
@@ -290,17 +260,6 @@ final class BenchFloor implements AutoCloseable {
             // already gone or going
         }
         live.remove(id);
-    }
-
-    /** The sandbox base environment (sandbox.md §4), so deno and bun find a writable home. */
-    private static List<String> env() {
-        return List.of(
-                "PATH=/sandbox/.local/bin:/sandbox/.npm-global/bin:/sandbox/.bun-global/bin:/sandbox/node_modules/.bin:"
-                        + "/usr/local/bin:/usr/bin:/bin",
-                "HOME=/sandbox", "LANG=C.UTF-8", "TMPDIR=/tmp", "PYTHONUNBUFFERED=1", "PYTHONUSERBASE=/sandbox/.local",
-                "NPM_CONFIG_PREFIX=/sandbox/.npm-global", "NPM_CONFIG_CACHE=/sandbox/.npm-cache",
-                "DENO_DIR=/sandbox/.deno", "DENO_NO_UPDATE_CHECK=1", "BUN_INSTALL_CACHE_DIR=/sandbox/.bun-cache",
-                "BUN_INSTALL_GLOBAL_DIR=/sandbox/.bun-global", "BUN_INSTALL_BIN=/sandbox/.bun-global/bin");
     }
 
     /** The command as a shell would need it typed: {@code python3 -c 'print(1)'}. */

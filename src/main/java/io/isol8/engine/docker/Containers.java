@@ -1,6 +1,7 @@
 package io.isol8.engine.docker;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HostConfig;
@@ -19,13 +20,13 @@ import java.util.List;
 import java.util.Map;
 
 /** Creates hardened, labelled containers (sandbox.md §10, §11.1) and removes them. */
-final class Containers {
+public final class Containers {
     static final String MANAGED = "io.isol8.managed";
     static final String INSTANCE = "io.isol8.instance";
     static final String KIND = "io.isol8.kind";
 
     /** The base environment of every container and phase (sandbox.md §4). */
-    static final Map<String, String> BASE_ENV = baseEnv();
+    public static final Map<String, String> BASE_ENV = baseEnv();
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -62,6 +63,32 @@ final class Containers {
             labels.put("io.isol8.principal", owner.principal());
         }
         labels.put("io.isol8.version", version);
+        String id;
+        try {
+            id = hardened(docker, s, "isol8-" + owner.kind() + "-" + HexFormat.of().formatHex(randomBytes()), labels)
+                    .exec()
+                    .getId();
+        } catch (NotFoundException e) {
+            throw new Isol8Exception.Unavailable("Image \"" + s.image() + "\" for runtime "
+                    + owner.runtime().wireName() + " is missing. Run `isol8 setup` (or `isol8 setup --offline`"
+                    + " on a machine without a registry).");
+        }
+        try {
+            docker.startContainerCmd(id).exec();
+        } catch (RuntimeException e) {
+            remove(id);
+            throw e;
+        }
+        return id;
+    }
+
+    /**
+     * A create command for a container with every hardening setting of sandbox.md §10 (not yet executed).
+     * The one place that shapes sandbox containers: the server, {@code isol8 setup}'s smoke test and the
+     * benchmark floor all use it.
+     */
+    public static CreateContainerCmd hardened(DockerClient docker, ContainerSettings s, String name,
+                                              Map<String, String> labels) {
         Map<String, String> tmpfs = Map.of(
                 "/sandbox", "rw,exec,nosuid,nodev,size=" + s.sandboxBytes() + ",uid=1000,gid=1000,mode=0755",
                 "/tmp", "rw,noexec,nosuid,nodev,size=" + s.tmpBytes() + ",mode=1777");
@@ -83,33 +110,17 @@ final class Containers {
                 .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE))
                 .withRestartPolicy(RestartPolicy.noRestart())
                 .withAutoRemove(false);
-        String id;
-        try {
-            id = docker.createContainerCmd(s.image())
-                    .withName("isol8-" + owner.kind() + "-" + HexFormat.of().formatHex(randomBytes()))
-                    .withEntrypoint("/usr/bin/tini", "--")
-                    .withCmd("sleep", "infinity")
-                    .withUser(ExecRunner.USER)
-                    .withWorkingDir("/sandbox")
-                    .withEnv(env(BASE_ENV))
-                    .withHostName("sandbox")
-                    .withLabels(labels)
-                    .withNetworkDisabled(s.network() == Network.NONE)
-                    .withHostConfig(host)
-                    .exec()
-                    .getId();
-        } catch (NotFoundException e) {
-            throw new Isol8Exception.Unavailable("Image \"" + s.image() + "\" for runtime "
-                    + owner.runtime().wireName() + " is missing. Run `isol8 setup` (or `isol8 setup --offline`"
-                    + " on a machine without a registry).");
-        }
-        try {
-            docker.startContainerCmd(id).exec();
-        } catch (RuntimeException e) {
-            remove(id);
-            throw e;
-        }
-        return id;
+        return docker.createContainerCmd(s.image())
+                .withName(name)
+                .withEntrypoint("/usr/bin/tini", "--")
+                .withCmd("sleep", "infinity")
+                .withUser(ExecRunner.USER)
+                .withWorkingDir("/sandbox")
+                .withEnv(env(BASE_ENV))
+                .withHostName("sandbox")
+                .withLabels(labels)
+                .withNetworkDisabled(s.network() == Network.NONE)
+                .withHostConfig(host);
     }
 
     /** Force-removes a container; "already gone" is success. */
@@ -123,7 +134,7 @@ final class Containers {
         }
     }
 
-    static List<String> env(Map<String, String> vars) {
+    public static List<String> env(Map<String, String> vars) {
         return vars.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
     }
 

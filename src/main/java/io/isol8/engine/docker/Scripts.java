@@ -5,7 +5,7 @@ package io.isol8.engine.docker;
  * never appears in exec arguments, only numbers, validated paths and validated package names.
  * Each is run as {@code /bin/sh -c SCRIPT isol8 args…}.
  */
-final class Scripts {
+public final class Scripts {
     private Scripts() {
     }
 
@@ -16,13 +16,13 @@ final class Scripts {
      * writes to /dev/null (it would print "Killed" when the program dies of SIGKILL); the program keeps the
      * real stderr through fd 3.
      */
-    static final String LAUNCHER = """
+    public static final String LAUNCHER = """
             n=$1 wd=$2 in=$3 secs=$4 rmp=$5; shift 5
             if [ "$n" -gt 0 ]; then
               head -c "$n" | tar -x -f - -C / --no-same-owner --no-same-permissions --no-overwrite-dir -m \\
                 || { echo "isol8: could not write input files" >&2; exit 125; }
             fi
-            mkdir -p -- "$wd" && cd -- "$wd" || { echo "isol8: cannot use working directory $wd" >&2; exit 125; }
+            { [ -d "$wd" ] || mkdir -p -- "$wd"; } && cd -- "$wd" || { echo "isol8: cannot use working directory $wd" >&2; exit 125; }
             if [ "$in" = file ] && [ -f /tmp/.isol8/stdin ]; then exec 0</tmp/.isol8/stdin; rm -f /tmp/.isol8/stdin
             else exec 0</dev/null; fi
             if [ "$1" = @cmd ]; then c=$(cat /tmp/.isol8/cmd); rm -f /tmp/.isol8/cmd; set -- bash -c "$c"; fi

@@ -1,16 +1,16 @@
 package io.isol8.engine.docker.setup;
 
+import io.isol8.core.ContainerSettings;
+import io.isol8.core.Network;
+import io.isol8.engine.docker.Containers;
+import io.isol8.engine.docker.Scripts;
+
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
-import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Frame;
-import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.api.model.LogConfig;
-import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.api.model.StreamType;
-import com.github.dockerjava.api.model.Ulimit;
 import io.isol8.config.Isol8Config;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -42,28 +42,6 @@ final class SmokeTest {
     private static final long TIMEOUT_SECONDS = 60;
     private static final int MAX_OUTPUT = 64 * 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
-
-    /**
-     * The server's launcher ({@code io.isol8.engine.docker.Scripts.LAUNCHER}, sandbox.md §3.3), duplicated
-     * because that class is package-private; a test keeps the two equal.
-     */
-    static final String LAUNCHER = """
-            n=$1 wd=$2 in=$3 secs=$4 rmp=$5; shift 5
-            if [ "$n" -gt 0 ]; then
-              head -c "$n" | tar -x -f - -C / --no-same-owner --no-same-permissions --no-overwrite-dir -m \\
-                || { echo "isol8: could not write input files" >&2; exit 125; }
-            fi
-            mkdir -p -- "$wd" && cd -- "$wd" || { echo "isol8: cannot use working directory $wd" >&2; exit 125; }
-            if [ "$in" = file ] && [ -f /tmp/.isol8/stdin ]; then exec 0</tmp/.isol8/stdin; rm -f /tmp/.isol8/stdin
-            else exec 0</dev/null; fi
-            if [ "$1" = @cmd ]; then c=$(cat /tmp/.isol8/cmd); rm -f /tmp/.isol8/cmd; set -- bash -c "$c"; fi
-            timeout -s KILL "$secs" /bin/sh -c 'exec 2>&3 3>&-; exec "$@"' isol8 "$@" 3>&2 2>/dev/null; rc=$?
-            [ "$rmp" = - ] || rm -f -- "$rmp"
-            exit $rc
-            """;
-
-    /** The base environment of every container and phase (sandbox.md §4); a test keeps it equal to the server's. */
-    static final Map<String, String> BASE_ENV = baseEnv();
 
     private final DockerClient docker;
     private final Isol8Config.Defaults defaults;
@@ -118,40 +96,11 @@ final class SmokeTest {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(LABEL, LABEL_VALUE);
         labels.put("io.isol8.version", version);
-        Map<String, String> tmpfs = Map.of(
-                "/sandbox", "rw,exec,nosuid,nodev,size=" + defaults.sandboxSize() + ",uid=1000,gid=1000,mode=0755",
-                "/tmp", "rw,noexec,nosuid,nodev,size=" + defaults.tmpSize() + ",mode=1777");
-        HostConfig host = HostConfig.newHostConfig()
-                .withNetworkMode("none")
-                .withReadonlyRootfs(true)
-                .withTmpFs(tmpfs)
-                .withCapDrop(Capability.ALL)
-                .withSecurityOpts(List.of("no-new-privileges"))
-                .withMemory(defaults.memoryLimit())
-                .withMemorySwap(defaults.memoryLimit())
-                .withNanoCPUs(Math.round(defaults.cpuLimit() * 1e9))
-                .withPidsLimit(defaults.pidsLimit())
-                .withUlimits(List.of(new Ulimit("nofile", 1024L, 1024L), new Ulimit("core", 0L, 0L)))
-                .withOomScoreAdj(1000)
-                .withIpcMode("private")
-                .withPrivileged(false)
-                .withInit(false)
-                .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE))
-                .withRestartPolicy(RestartPolicy.noRestart())
-                .withAutoRemove(false);
         byte[] random = new byte[6];
         RANDOM.nextBytes(random);
-        return docker.createContainerCmd(image)
-                .withName("isol8-setup-" + HexFormat.of().formatHex(random))
-                .withEntrypoint("/usr/bin/tini", "--")
-                .withCmd("sleep", "infinity")
-                .withUser(USER)
-                .withWorkingDir("/sandbox")
-                .withEnv(BASE_ENV.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
-                .withHostName("sandbox")
-                .withLabels(labels)
-                .withNetworkDisabled(true)
-                .withHostConfig(host)
+        ContainerSettings settings = new ContainerSettings(image, defaults.memoryLimit(), defaults.cpuLimit(),
+                defaults.pidsLimit(), defaults.sandboxSize(), defaults.tmpSize(), Network.NONE, true);
+        return Containers.hardened(docker, settings, "isol8-setup-" + HexFormat.of().formatHex(random), labels)
                 .exec()
                 .getId();
     }
@@ -159,7 +108,7 @@ final class SmokeTest {
     private Result hello(String containerId, Hello hello) throws InterruptedException {
         String path = "/sandbox/" + hello.file();
         byte[] archive = archive(path.substring(1), (hello.code() + "\n").getBytes(StandardCharsets.UTF_8));
-        List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", LAUNCHER, "isol8",
+        List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", Scripts.LAUNCHER, "isol8",
                 Integer.toString(archive.length), "/sandbox", "none", Long.toString(TIMEOUT_SECONDS), path));
         cmd.addAll(hello.command());
         cmd.add(path);
@@ -170,7 +119,7 @@ final class SmokeTest {
                 .withAttachStderr(true)
                 .withTty(false)
                 .withWorkingDir("/sandbox")
-                .withEnv(BASE_ENV.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
+                .withEnv(Containers.env(Containers.BASE_ENV))
                 .withCmd(cmd.toArray(String[]::new))
                 .exec()
                 .getId();
@@ -249,26 +198,6 @@ final class SmokeTest {
     private static String clip(String s) {
         String t = s.strip();
         return t.length() > 2000 ? t.substring(0, 2000) + "…" : t;
-    }
-
-    private static Map<String, String> baseEnv() {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("PATH", "/sandbox/.local/bin:/sandbox/.npm-global/bin:/sandbox/.bun-global/bin:"
-                + "/sandbox/node_modules/.bin:/usr/local/bin:/usr/bin:/bin");
-        env.put("HOME", "/sandbox");
-        env.put("LANG", "C.UTF-8");
-        env.put("TMPDIR", "/tmp");
-        env.put("PYTHONUNBUFFERED", "1");
-        env.put("PYTHONUSERBASE", "/sandbox/.local");
-        env.put("NPM_CONFIG_PREFIX", "/sandbox/.npm-global");
-        env.put("NPM_CONFIG_CACHE", "/sandbox/.npm-cache");
-        env.put("NODE_PATH", "/usr/local/lib/node_modules:/sandbox/.npm-global/lib/node_modules:/sandbox/node_modules");
-        env.put("DENO_DIR", "/sandbox/.deno");
-        env.put("DENO_NO_UPDATE_CHECK", "1");
-        env.put("BUN_INSTALL_CACHE_DIR", "/sandbox/.bun-cache");
-        env.put("BUN_INSTALL_GLOBAL_DIR", "/sandbox/.bun-global");
-        env.put("BUN_INSTALL_BIN", "/sandbox/.bun-global/bin");
-        return java.util.Collections.unmodifiableMap(env);
     }
 
     /** Collects stdout and stderr (bounded). */

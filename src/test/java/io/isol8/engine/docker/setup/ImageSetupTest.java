@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,18 +51,6 @@ class ImageSetupTest {
         } finally {
             Files.delete(f);
         }
-    }
-
-    @Test
-    void launcherAndEnvironmentEqualTheServers() throws Exception {
-        Class<?> scripts = Class.forName("io.isol8.engine.docker.Scripts");
-        Field launcher = scripts.getDeclaredField("LAUNCHER");
-        launcher.setAccessible(true);
-        assertEquals(launcher.get(null), SmokeTest.LAUNCHER);
-        Class<?> containers = Class.forName("io.isol8.engine.docker.Containers");
-        Field env = containers.getDeclaredField("BASE_ENV");
-        env.setAccessible(true);
-        assertEquals(List.copyOf(((Map<?, ?>) env.get(null)).entrySet()), List.copyOf(SmokeTest.BASE_ENV.entrySet()));
     }
 
     @Test
