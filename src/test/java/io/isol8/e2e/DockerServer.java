@@ -1,5 +1,7 @@
 package io.isol8.e2e;
 
+import io.isol8.testing.DockerRequired;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.isol8.cli.Application;
@@ -8,7 +10,6 @@ import io.isol8.core.KeyDigest;
 import io.isol8.engine.docker.DockerEngine;
 import io.isol8.server.Metrics;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,7 +22,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A real server on a free port over the real Docker engine, with its own instance id. Docker tests skip
@@ -50,26 +50,8 @@ final class DockerServer implements AutoCloseable {
 
     /** Starts a server, or skips (fails in CI) when Docker is not there. */
     static DockerServer start(Isol8Config config) {
-        requireDocker();
+        DockerRequired.check();
         return new DockerServer(config);
-    }
-
-    static void requireDocker() {
-        boolean up;
-        try {
-            Process p = new ProcessBuilder("docker", "info").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            up = p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            up = false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            up = false;
-        }
-        if (!up && Boolean.getBoolean("isol8.it.requireDocker")) {
-            fail("No Docker engine answers, and isol8.it.requireDocker=true makes Docker tests mandatory");
-        }
-        assumeTrue(up, "no Docker engine; Docker tests skipped");
     }
 
     HttpResponse<String> post(String path, String body) throws Exception {

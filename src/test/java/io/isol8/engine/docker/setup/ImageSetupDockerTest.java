@@ -1,5 +1,7 @@
 package io.isol8.engine.docker.setup;
 
+import io.isol8.testing.DockerRequired;
+
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Container;
 import io.isol8.config.Isol8Config;
@@ -20,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -41,7 +42,7 @@ class ImageSetupDockerTest {
 
     @BeforeAll
     static void connect() {
-        requireDocker();
+        DockerRequired.check();
         docker = ImageSetup.connect(Isol8Config.builtIn());
     }
 
@@ -171,28 +172,10 @@ class ImageSetupDockerTest {
     private static void requireImages(Images images, String... names) {
         for (String name : names) {
             boolean present = images.id(name).isPresent();
-            if (!present && Boolean.getBoolean("isol8.it.requireDocker")) {
+            if (!present && DockerRequired.mandatory()) {
                 fail(name + " is missing; build the images with docker/build-offline.sh first");
             }
             assumeTrue(present, name + " is missing; build the images with docker/build-offline.sh");
         }
-    }
-
-    private static void requireDocker() {
-        boolean up;
-        try {
-            Process p = new ProcessBuilder("docker", "info").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            up = p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            up = false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            up = false;
-        }
-        if (!up && Boolean.getBoolean("isol8.it.requireDocker")) {
-            fail("No Docker engine answers, and isol8.it.requireDocker=true makes Docker tests mandatory");
-        }
-        assumeTrue(up, "no Docker engine; Docker tests skipped");
     }
 }
