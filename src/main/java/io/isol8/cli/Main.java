@@ -3,6 +3,7 @@ package io.isol8.cli;
 import io.isol8.config.ConfigException;
 import io.isol8.config.ConfigLoader;
 import io.isol8.config.Isol8Config;
+import io.isol8.core.Isol8Exception;
 import io.isol8.engine.Telemetry;
 import io.isol8.engine.docker.DockerEngine;
 import io.isol8.engine.docker.setup.ImageSetup;
@@ -168,7 +169,7 @@ public final class Main {
             out.println("removed " + removed + " container(s)");
             return 0;
         } catch (RuntimeException e) {
-            throw new StartupException("Docker engine is not reachable at " + engine.endpoint() + ". Start dockerd or set docker.host.");
+            throw new StartupException(Isol8Exception.Unavailable.engineUnreachable(engine.endpoint(), null, null).getMessage());
         } finally {
             engine.closeClient();
         }

@@ -42,5 +42,17 @@ public sealed abstract class Isol8Exception extends RuntimeException {
     public static final class Unavailable extends Isol8Exception {
         public Unavailable(String message) { super(message); }
         public Unavailable(String message, Throwable cause) { super(message, cause); }
+
+        /** The Docker engine does not answer; {@code detail} (may be null) says why. */
+        public static Unavailable engineUnreachable(String endpoint, String detail, Throwable cause) {
+            return new Unavailable("Docker engine is not reachable at " + endpoint
+                    + (detail == null ? "" : " (" + detail + ")") + ". Start the Docker daemon or set docker.host.", cause);
+        }
+
+        /** A runtime's image is not on the engine. */
+        public static Unavailable imageMissing(String image, Runtime runtime) {
+            return new Unavailable("Image \"" + image + "\" for runtime " + runtime.wireName()
+                    + " is missing. Run `isol8 setup` (or `isol8 setup --offline` on a machine without a registry).");
+        }
     }
 }

@@ -91,8 +91,7 @@ public final class Executions {
     /** Fails fast (503) while the engine does not answer its (cached) ping. */
     private void requireEngine() {
         if (!engine.reachable()) {
-            throw new Isol8Exception.Unavailable("Docker engine is not reachable at " + engine.endpoint()
-                    + ". Start the Docker daemon or set docker.host.");
+            throw Isol8Exception.Unavailable.engineUnreachable(engine.endpoint(), null, null);
         }
     }
 

@@ -80,17 +80,17 @@ final class ExecuteService implements HttpService {
         ParsedExecution parsed = parse(req);
         ExecutionSpec spec = parsed.spec();
         String executionId = UUID.randomUUID().toString();
-        CancelSignal[] current = new CancelSignal[1];
+        java.util.concurrent.atomic.AtomicReference<CancelSignal> current = new java.util.concurrent.atomic.AtomicReference<>();
         EventStream events = new EventStream(req, res, executionId, spec.maxOutputBytes(),
                 () -> {
-                    CancelSignal c = current[0];
+                    CancelSignal c = current.get();
                     if (c != null) {
                         c.cancel(CancelSignal.Reason.CLIENT_GONE);
                     }
                 }, metrics::truncated);
         try (events) {
             executions.execute(principal(req), spec, parsed.sessionId(), arrival, (sandbox, cancel) -> {
-                current[0] = cancel;
+                current.set(cancel);
                 events.open();
                 if (events.gone()) {
                     cancel.cancel(CancelSignal.Reason.CLIENT_GONE);

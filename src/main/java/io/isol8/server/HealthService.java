@@ -6,6 +6,7 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.isol8.core.Isol8Exception;
 import io.isol8.core.Runtime;
 import io.isol8.engine.Engine;
 import io.isol8.engine.Executions;
@@ -36,8 +37,7 @@ final class HealthService implements HttpService {
     private void ready(ServerRequest req, ServerResponse res) {
         if (!engine.reachable()) {
             Json.send(res, Status.SERVICE_UNAVAILABLE_503, Json.object()
-                    .put("error", "Docker engine is not reachable at " + engine.endpoint()
-                            + ". Start the Docker daemon or set docker.host.")
+                    .put("error", Isol8Exception.Unavailable.engineUnreachable(engine.endpoint(), null, null).getMessage())
                     .put("status", "unavailable").put("docker", "unreachable"));
             return;
         }

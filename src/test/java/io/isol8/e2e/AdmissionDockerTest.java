@@ -11,12 +11,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,11 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AdmissionDockerTest {
     private static DockerServer twoSlots;
     private static DockerServer oneSlotShortQueue;
-    private static ExecutorService threads;
 
     @BeforeAll
     static void startServers() {
-        threads = Executors.newVirtualThreadPerTaskExecutor();
         twoSlots = DockerServer.start(config(2, 100, 60_000));
         oneSlotShortQueue = DockerServer.start(config(1, 3, 2_000));
     }
@@ -41,14 +33,8 @@ class AdmissionDockerTest {
                 twoSlots.close();
             }
         } finally {
-            try {
-                if (oneSlotShortQueue != null) {
-                    oneSlotShortQueue.close();
-                }
-            } finally {
-                if (threads != null) {
-                    threads.shutdownNow();
-                }
+            if (oneSlotShortQueue != null) {
+                oneSlotShortQueue.close();
             }
         }
     }
@@ -65,7 +51,7 @@ class AdmissionDockerTest {
         String body = DockerServer.body("python",
                 "import time\ns = time.time()\ntime.sleep(0.5)\nprint(repr(s), repr(time.time()))", "", "");
 
-        List<HttpResponse<String>> results = concurrently(20, () -> twoSlots.post("/execute", body));
+        List<HttpResponse<String>> results = DockerServer.concurrently(20, () -> twoSlots.post("/execute", body));
 
         List<double[]> spans = new ArrayList<>();
         for (HttpResponse<String> r : results) {
@@ -85,7 +71,7 @@ class AdmissionDockerTest {
     void requestsBeyondQueueOrDeadlineGet429WithRetryAfter() throws Exception {
         String body = DockerServer.body("python", "import time\ntime.sleep(1.5)\nprint('done')", "", "");
 
-        List<HttpResponse<String>> results = concurrently(8, () -> oneSlotShortQueue.post("/execute", body));
+        List<HttpResponse<String>> results = DockerServer.concurrently(8, () -> oneSlotShortQueue.post("/execute", body));
 
         int ok = 0;
         int busy = 0;
@@ -123,24 +109,4 @@ class AdmissionDockerTest {
         return max;
     }
 
-    /** Runs {@code n} copies of {@code call} released together; their results in submission order. */
-    private static <T> List<T> concurrently(int n, Callable<T> call) throws Exception {
-        CountDownLatch ready = new CountDownLatch(n);
-        CountDownLatch go = new CountDownLatch(1);
-        List<Future<T>> futures = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            futures.add(threads.submit(() -> {
-                ready.countDown();
-                go.await();
-                return call.call();
-            }));
-        }
-        assertTrue(ready.await(10, TimeUnit.SECONDS));
-        go.countDown();
-        List<T> results = new ArrayList<>();
-        for (Future<T> f : futures) {
-            results.add(f.get(120, TimeUnit.SECONDS));
-        }
-        return results;
-    }
 }

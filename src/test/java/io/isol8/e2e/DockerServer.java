@@ -73,6 +73,31 @@ final class DockerServer implements AutoCloseable {
         return JSON.readTree(r.body());
     }
 
+    /** Runs {@code n} copies of {@code call} released together; their results in submission order. */
+    static <T> List<T> concurrently(int n, java.util.concurrent.Callable<T> call) throws Exception {
+        java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(n);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<T>> futures = new java.util.ArrayList<>();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < n; i++) {
+                futures.add(threads.submit(() -> {
+                    ready.countDown();
+                    go.await();
+                    return call.call();
+                }));
+            }
+            if (!ready.await(10, TimeUnit.SECONDS)) {
+                fail("the concurrent calls did not start");
+            }
+            go.countDown();
+            List<T> results = new java.util.ArrayList<>();
+            for (java.util.concurrent.Future<T> f : futures) {
+                results.add(f.get(120, TimeUnit.SECONDS));
+            }
+            return results;
+        }
+    }
+
     /** Containers of this instance that Docker still has. */
     List<String> containers() throws Exception {
         Process p = new ProcessBuilder("docker", "ps", "-aq", "--filter", "label=io.isol8.instance=" + instanceId)

@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -216,7 +215,7 @@ class SessionsDockerTest {
         String id = newSession(server);
         String code = "import time\ns = time.time()\ntime.sleep(1)\nprint(repr(s), repr(time.time()))";
 
-        List<HttpResponse<String>> results = concurrently(2, () -> server.post("/execute", python(code, id)));
+        List<HttpResponse<String>> results = DockerServer.concurrently(2, () -> server.post("/execute", python(code, id)));
 
         List<double[]> spans = new ArrayList<>();
         for (HttpResponse<String> r : results) {
@@ -233,7 +232,7 @@ class SessionsDockerTest {
     void concurrentFirstCallsCreateExactlyOneContainer() throws Exception {
         String id = newId();
 
-        List<HttpResponse<String>> results = concurrently(3, () -> server.post("/execute", python("print('hi')", id)));
+        List<HttpResponse<String>> results = DockerServer.concurrently(3, () -> server.post("/execute", python("print('hi')", id)));
 
         Set<String> containerIds = new HashSet<>();
         for (HttpResponse<String> r : results) {
@@ -394,26 +393,6 @@ class SessionsDockerTest {
         return new double[] {Double.parseDouble(parts[0]), Double.parseDouble(parts[1])};
     }
 
-    /** Runs {@code n} copies of {@code call} released together; their results in submission order. */
-    private static <T> List<T> concurrently(int n, Callable<T> call) throws Exception {
-        CountDownLatch ready = new CountDownLatch(n);
-        CountDownLatch go = new CountDownLatch(1);
-        List<Future<T>> futures = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            futures.add(threads.submit(() -> {
-                ready.countDown();
-                go.await();
-                return call.call();
-            }));
-        }
-        assertTrue(ready.await(10, TimeUnit.SECONDS));
-        go.countDown();
-        List<T> results = new ArrayList<>();
-        for (Future<T> f : futures) {
-            results.add(f.get(90, TimeUnit.SECONDS));
-        }
-        return results;
-    }
 
     private static void awaitTrue(String what, Callable<Boolean> condition) throws Exception {
         awaitTrue(what, DEADLINE, condition);

@@ -69,9 +69,7 @@ public final class Containers {
                     .exec()
                     .getId();
         } catch (NotFoundException e) {
-            throw new Isol8Exception.Unavailable("Image \"" + s.image() + "\" for runtime "
-                    + owner.runtime().wireName() + " is missing. Run `isol8 setup` (or `isol8 setup --offline`"
-                    + " on a machine without a registry).");
+            throw Isol8Exception.Unavailable.imageMissing(s.image(), owner.runtime());
         }
         try {
             docker.startContainerCmd(id).exec();

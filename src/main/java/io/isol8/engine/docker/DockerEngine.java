@@ -174,9 +174,7 @@ public final class DockerEngine implements Engine {
                 && !images().getOrDefault(spec.runtime(), true)) {
             imagesCheckedAt = Long.MIN_VALUE / 2;
             if (!images().getOrDefault(spec.runtime(), true)) {
-                throw new Isol8Exception.Unavailable("Image \"" + spec.container().image() + "\" for runtime "
-                        + spec.runtime().wireName() + " is missing. Run `isol8 setup` (or `isol8 setup --offline`"
-                        + " on a machine without a registry).");
+                throw Isol8Exception.Unavailable.imageMissing(spec.container().image(), spec.runtime());
             }
         }
     }
@@ -331,8 +329,7 @@ public final class DockerEngine implements Engine {
             root = root.getCause();
         }
         String detail = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        return new Isol8Exception.Unavailable("Docker engine is not reachable at " + endpoint + " (" + detail
-                + "). Start the Docker daemon or set docker.host.", e);
+        return Isol8Exception.Unavailable.engineUnreachable(endpoint, detail, e);
     }
 
     private static String endpoint(Isol8Config config) {
