@@ -128,7 +128,11 @@ public final class DockerEngine implements Engine {
             Optional<String> warm = pool.take(spec.runtime());
             telemetry.poolRequest(spec.runtime(), warm.isPresent());
             if (warm.isPresent()) {
-                return new DockerSandbox(warm.get(), execs, this, this::discard, pool::discardIdle);
+                Runtime runtime = spec.runtime();
+                return new DockerSandbox(warm.get(), execs, this, id -> {
+                    discard(id);
+                    pool.released(runtime, id);
+                }, pool::discardIdle);
             }
         }
         return sandbox(create(spec.container(), Containers.Owner.of("ephemeral", spec.runtime())), true);
