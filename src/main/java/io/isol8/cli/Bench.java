@@ -48,11 +48,11 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Bench {
     static final List<String> RUNTIMES = List.of("python", "node", "bun", "deno", "bash");
     static final Set<String> VALUES = Set.of("--url", "--key", "--runtime", "--requests", "--concurrency", "--code",
-            "--warmup", "--image", "--floor-execs", "--floor-containers");
-    static final Set<String> SWITCHES = Set.of("--session", "--stream", "--floor", "--json");
+            "--warmup", "--pause", "--image", "--floor-execs", "--floor-containers");
+    static final Set<String> SWITCHES = Set.of("--session", "--stream", "--floor", "--json", "--cpu");
     static final String USAGE = """
             Usage: isol8 bench [--url URL] [--key KEY] [--runtime R] [--requests N] [--concurrency N] [--warmup N]
-                               [--code SRC] [--session] [--stream] [--json]
+                               [--code SRC] [--pause MS] [--session] [--stream] [--cpu] [--json]
                                [--floor [--image IMAGE] [--floor-execs N] [--floor-containers N]]
             """;
     static final int FLOOR_IN_FLIGHT = 10;
@@ -74,7 +74,7 @@ public final class Bench {
     /** The validated settings of one run. */
     record Options(URI url, String key, String runtime, int requests, int concurrency, int warmup, String code,
                    boolean session, boolean stream, boolean floor, boolean json, String image, int floorExecs,
-                   int floorContainers) {
+                   int floorContainers, int pauseMs, boolean cpu) {
         String route() {
             return stream ? "/execute/stream" : "/execute";
         }
@@ -160,6 +160,7 @@ public final class Bench {
         int warmup = number(values, "--warmup", 5, 0, 1_000_000);
         int floorExecs = number(values, "--floor-execs", 200, 1, 1_000_000);
         int floorContainers = number(values, "--floor-containers", 30, 1, 100_000);
+        int pauseMs = number(values, "--pause", 0, 0, 600_000);
         String code = values.getOrDefault("--code", defaultCode(runtime));
         if (code.isBlank()) {
             throw new BadArgs("--code must not be blank");
@@ -170,7 +171,7 @@ public final class Bench {
         }
         return new Options(url, key, runtime, requests, concurrency, warmup, code, switches.contains("--session"),
                 switches.contains("--stream"), switches.contains("--floor"), switches.contains("--json"), image,
-                floorExecs, floorContainers);
+                floorExecs, floorContainers, pauseMs, switches.contains("--cpu"));
     }
 
     static String defaultCode(String runtime) {
@@ -248,7 +249,7 @@ public final class Bench {
 
     record LoadResult(int ok, int failed, long elapsedNanos, BenchStats.Summary latency, BenchStats.Summary firstByte,
                       Map<String, Long> errors, Map<String, String> errorSamples, int warmupFailed,
-                      int sessionDeleteFailures) {
+                      int sessionDeleteFailures, Map<String, Double> cpuMs, double busyShare) {
         double throughput() {
             return BenchStats.perSecond(ok, elapsedNanos);
         }
@@ -293,10 +294,14 @@ public final class Bench {
             AtomicInteger tickets = new AtomicInteger();
             AtomicLong start = new AtomicLong();
             AtomicLong last = new AtomicLong(Long.MIN_VALUE);
+            BenchCpu.Sample[] cpu = new BenchCpu.Sample[2];
             CyclicBarrier barrier = new CyclicBarrier(o.concurrency(), () -> {
                 if (warmupTotal.get() > 0 && warmupFailed.get() == warmupTotal.get()) {
                     // every warm-up request failed: measuring would only count the same failure again
                     tickets.set(Integer.MAX_VALUE / 2);
+                }
+                if (o.cpu()) {
+                    cpu[0] = BenchCpu.sample();
                 }
                 start.set(System.nanoTime());
             });
@@ -315,6 +320,7 @@ public final class Bench {
                     workers.add(threads.submit(() -> {
                         for (int i = 0; i < warmCalls; i++) {
                             Outcome r = safeCall(client, session);
+                            pause();
                             warmupTotal.incrementAndGet();
                             if (r.error() != null) {
                                 warmupFailed.incrementAndGet();
@@ -331,6 +337,7 @@ public final class Bench {
                         while (tickets.getAndIncrement() < o.requests()) {
                             Outcome r = safeCall(client, session);
                             last.accumulateAndGet(System.nanoTime(), Math::max);
+                            pause();
                             if (r.error() == null) {
                                 int i = okCount.getAndIncrement();
                                 latency[i] = r.nanos();
@@ -351,6 +358,9 @@ public final class Bench {
                     } catch (java.util.concurrent.ExecutionException e) {
                         throw new IllegalStateException(e.getCause());
                     }
+                }
+                if (o.cpu()) {
+                    cpu[1] = BenchCpu.sample();
                 }
                 if (warmupTotal.get() > 0 && warmupFailed.get() == warmupTotal.get()) {
                     Outcome f = firstWarmupFailure;
@@ -376,7 +386,20 @@ public final class Bench {
             long failed = errorCounts.values().stream().mapToLong(Long::longValue).sum();
             return new LoadResult(ok, (int) failed, elapsed, BenchStats.ofNanos(Arrays.copyOf(latency, ok)),
                     o.stream() ? BenchStats.ofNanos(Arrays.copyOf(firstByte, ok)) : BenchStats.Summary.EMPTY,
-                    errorCounts, new TreeMap<>(samples), warmupFailed.get(), deleteFailures);
+                    errorCounts, new TreeMap<>(samples), warmupFailed.get(), deleteFailures,
+                    BenchCpu.perRequest(cpu[0], cpu[1], ok + (int) failed),
+                    cpu[0] == null || cpu[1] == null ? Double.NaN : BenchCpu.busyShare(cpu[0], cpu[1]));
+        }
+
+        /** The think time between a worker's requests ({@code --pause}). */
+        private void pause() {
+            if (o.pauseMs() > 0) {
+                try {
+                    Thread.sleep(o.pauseMs());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
 
         private Outcome safeCall(HttpClient client, String session) {
@@ -523,8 +546,9 @@ public final class Bench {
     static String table(Options o, LoadResult r, Floor floor, double load) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "isol8 bench  %s %s POST %s  %s%n", o.runtime(), o.mode(), o.route(), o.url()));
-        b.append(String.format(Locale.ROOT, "  %d requests, %d in flight, %d warm-up, code %s, load average %s%n%n",
-                o.requests(), o.concurrency(), o.warmup(), JSON.valueToTree(o.code()), BenchStats.two(load)));
+        b.append(String.format(Locale.ROOT, "  %d requests, %d in flight%s, %d warm-up, code %s, load average %s%n%n",
+                o.requests(), o.concurrency(), o.pauseMs() > 0 ? ", " + o.pauseMs() + " ms pause after each" : "",
+                o.warmup(), JSON.valueToTree(o.code()), BenchStats.two(load)));
         b.append(String.format(Locale.ROOT, "%-22s%9s%9s%9s%9s%9s%n", "", "min", "p50", "p95", "p99", "max"));
         b.append(row("latency ms", r.latency()));
         if (o.stream()) {
@@ -538,6 +562,9 @@ public final class Bench {
                 b.append(String.format(Locale.ROOT, "%-22s%s: %s%n", "", k, v));
             }
         });
+        if (o.cpu()) {
+            b.append(cpuTable(r));
+        }
         if (floor != null) {
             BenchFloor.ExecFloor e = floor.exec();
             BenchFloor.CreateRate c = floor.create();
@@ -556,6 +583,19 @@ public final class Bench {
                             ? "(sessions: target ≥ 25 req/s at 10 in flight)"
                             : "target ≥ 0.90 at 10 in flight (ephemeral)"));
         }
+        return b.toString();
+    }
+
+    static String cpuTable(LoadResult r) {
+        if (r.cpuMs().isEmpty()) {
+            return String.format(Locale.ROOT, "%ncpu                   not available (needs Linux /proc)%n");
+        }
+        int cores = java.lang.Runtime.getRuntime().availableProcessors();
+        double total = r.cpuMs().get("total");
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+                "%ncpu ms per request    machine %s%% busy; at this cost %d cores allow at most %s req/s%n",
+                BenchStats.ms(r.busyShare() * 100), cores, BenchStats.ms(cores * 1000 / total)));
+        r.cpuMs().forEach((k, v) -> b.append(String.format(Locale.ROOT, "  %-28s%9s%n", k, BenchStats.ms(v))));
         return b.toString();
     }
 
@@ -591,6 +631,7 @@ public final class Bench {
         root.put("requests", o.requests());
         root.put("concurrency", o.concurrency());
         root.put("warmup", o.warmup());
+        root.put("pauseMs", o.pauseMs());
         number(root, "loadAverage", BenchStats.round(load, 2));
         root.put("ok", r.ok());
         root.put("failed", r.failed());
@@ -601,6 +642,11 @@ public final class Bench {
         number(root, "elapsedMs", BenchStats.round(r.elapsedNanos() / 1e6, 1));
         number(root, "throughput", BenchStats.round(r.throughput(), 2));
         summary(root.putObject("latencyMs"), r.latency());
+        if (o.cpu()) {
+            ObjectNode cpu = root.putObject("cpuMsPerRequest");
+            r.cpuMs().forEach((k, v) -> number(cpu, k, BenchStats.round(v, 1)));
+            number(root, "busyShare", BenchStats.round(r.busyShare(), 3));
+        }
         if (o.stream()) {
             summary(root.putObject("firstByteMs"), r.firstByte());
         }

@@ -33,7 +33,7 @@ public final class Main {
                             [--bun-binary PATH] [--deno-binary PATH] [--force]
               isol8 cleanup [--config PATH] [--all]
               isol8 bench   [--url URL] [--key KEY] [--runtime R] [--requests N] [--concurrency N] [--warmup N]
-                            [--code SRC] [--session] [--stream] [--json]
+                            [--code SRC] [--pause MS] [--session] [--stream] [--cpu] [--json]
                             [--floor [--image IMAGE] [--floor-execs N] [--floor-containers N]]
               isol8 --version | -V
               isol8 --help | -h
@@ -43,7 +43,7 @@ public final class Main {
                      while the server is stopped
             setup    builds the runtime images (isol8 setup --help tells which path to use)
             bench    drives a running server (closed loop) and prints latency percentiles and req/s;
-                     --floor compares with raw Docker (docs/benchmarks.md)
+                     --floor compares with raw Docker, --cpu shows where the CPU went (docs/benchmarks.md)
             """;
 
     /** Strong references: JUL forgets the level of a logger nobody holds. */

@@ -21,6 +21,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -97,6 +98,37 @@ class BenchTest {
         assertEquals(1.235, BenchStats.round(1.23456, 3), 1e-12);
     }
 
+    // ------------------------------------------------------------ cpu profile
+
+    @Test
+    void cpuPerRequestSplitsTheBusyTime() {
+        var before = new BenchCpu.Sample(1000, 500, Map.of("containers", 100.0, "dockerd", 10.0, "containerd", 20.0,
+                "isol8 server", 30.0, "bench client", 40.0));
+        var after = new BenchCpu.Sample(3000, 1500, Map.of("containers", 1100.0, "dockerd", 110.0, "containerd", 120.0,
+                "isol8 server", 330.0, "bench client", 240.0));
+        Map<String, Double> perRequest = BenchCpu.perRequest(before, after, 10);
+        assertEquals(List.of("containers", "runc, shims, kernel, other", "dockerd", "containerd", "isol8 server",
+                "bench client", "total"), List.copyOf(perRequest.keySet()));
+        assertEquals(100.0, perRequest.get("containers"));
+        assertEquals(10.0, perRequest.get("dockerd"));
+        assertEquals(30.0, perRequest.get("isol8 server"));
+        assertEquals(200.0, perRequest.get("total"));
+        assertEquals(200.0 - 100 - 10 - 10 - 30 - 20, perRequest.get("runc, shims, kernel, other"), 1e-9);
+        assertEquals(2.0 / 3, BenchCpu.busyShare(before, after), 1e-9);
+        assertTrue(BenchCpu.perRequest(null, after, 10).isEmpty());
+    }
+
+    @Test
+    void cpuSampleOfThisMachine() {
+        BenchCpu.Sample s = BenchCpu.sample();
+        if (!java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/stat"))) {
+            assertEquals(null, s);
+            return;
+        }
+        assertTrue(s.busyMs() > 0 && s.idleMs() >= 0, s.toString());
+        assertTrue(s.shares().get("bench client") > 0, "this JVM has used CPU: " + s);
+    }
+
     // ------------------------------------------------------------ arguments
 
     @Test
@@ -113,6 +145,8 @@ class BenchTest {
         assertEquals(30, o.floorContainers());
         assertEquals("/execute", o.route());
         assertEquals("ephemeral", o.mode());
+        assertEquals(0, o.pauseMs());
+        assertFalse(o.cpu());
     }
 
     @Test
@@ -127,7 +161,10 @@ class BenchTest {
         values.put("--image", "my:deno");
         values.put("--floor-execs", "20");
         values.put("--floor-containers", "12");
-        Bench.Options o = Bench.parse(values, Set.of("--session", "--stream", "--floor", "--json"), NO_ENV);
+        values.put("--pause", "250");
+        Bench.Options o = Bench.parse(values, Set.of("--session", "--stream", "--floor", "--json", "--cpu"), NO_ENV);
+        assertEquals(250, o.pauseMs());
+        assertTrue(o.cpu());
         assertEquals("http://localhost:3999", o.url().toString());
         assertEquals("console.log(1)", o.code());
         assertEquals("my:deno", o.image());
@@ -238,11 +275,16 @@ class BenchTest {
 
     @Test
     void tableAndJson() throws Exception {
-        Bench.Options o = Bench.parse(Map.of("--key", "k", "--requests", "4"), Set.of("--floor"), NO_ENV);
+        Bench.Options o = Bench.parse(Map.of("--key", "k", "--requests", "4", "--pause", "300"),
+                Set.of("--floor", "--cpu"), NO_ENV);
         Map<String, Long> errors = new TreeMap<>(Map.of("429", 2L));
+        Map<String, Double> cpu = new java.util.LinkedHashMap<>();
+        cpu.put("containers", 70.0);
+        cpu.put("isol8 server", 12.5);
+        cpu.put("total", 100.0);
         Bench.LoadResult r = new Bench.LoadResult(4, 2, 2_000_000_000L,
                 BenchStats.of(new double[] {50, 52, 55, 60}), BenchStats.Summary.EMPTY, errors,
-                Map.of("429", "{\"error\":\"Server busy\"}"), 0, 0);
+                Map.of("429", "{\"error\":\"Server busy\"}"), 0, 0, cpu, 0.5);
         Bench.Floor floor = new Bench.Floor("isol8:python",
                 new BenchFloor.ExecFloor(List.of("python3", "-c", "print(1)"), BenchStats.of(new double[] {40, 40, 41}), 0, null),
                 new BenchFloor.CreateRate(30, 10, 30, 0, 4_000_000_000L, 7.5, BenchStats.of(new double[] {1000}), null));
@@ -255,6 +297,9 @@ class BenchTest {
         assertThat(table, containsString("throughput / create rate                0.27"));
         assertThat(table, not(containsString("first byte")));
         assertThat(table, containsString("3 sequential: python3 -c 'print(1)'"));
+        assertThat(table, containsString("4 requests, 1 in flight, 300 ms pause after each"));
+        assertThat(table, containsString("machine 50.0% busy"));
+        assertThat(table, containsString("  isol8 server                     12.5"));
 
         JsonNode j = new ObjectMapper().readTree(Bench.json(o, r, floor, 0.3));
         assertEquals(52.0, j.path("latencyMs").path("p50").asDouble());
@@ -264,6 +309,9 @@ class BenchTest {
         assertEquals(0.267, j.path("ratios").path("throughputOverCreateRate").asDouble(), 1e-9);
         assertThat(j.has("firstByteMs"), is(false));
         assertTrue(j.path("floor").path("exec").path("command").isArray());
+        assertEquals(300, j.path("pauseMs").asInt());
+        assertEquals(70.0, j.path("cpuMsPerRequest").path("containers").asDouble());
+        assertEquals(0.5, j.path("busyShare").asDouble());
     }
 
     private record Run(int code, String out, String err) {
