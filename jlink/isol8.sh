@@ -39,6 +39,10 @@ HOME_DIR=$(CDPATH='' cd -P -- "$bin_dir/.." && pwd -P) || exit 1
 #                               its heap small (dropped when JAVA_OPTS selects another collector)
 #   -XX:MaxRAMPercentage=25     heap ceiling follows the machine's or container's memory
 #   -Xms32m                     small initial heap: lower idle RSS, the heap grows on demand
+#   -XX:TieredStopAtLevel=1     C1 only. The server's Java work is glue between sockets (about
+#                               8 ms of CPU per request); with C2 the JIT itself used more CPU than
+#                               that for the first thousands of requests (docs/benchmarks.md).
+#                               JAVA_OPTS=-XX:TieredStopAtLevel=4 restores C2.
 #   -XX:AOTCache=lib/isol8.aot  start-up cache from jlink/build.sh's training run; only when the
 #                               file exists. AOTMode=auto: a stale or unusable cache is ignored
 #                               (with a warning) and the server starts normally.
@@ -52,6 +56,6 @@ if [ -f "$HOME_DIR/lib/isol8.aot" ]; then
 fi
 
 # shellcheck disable=SC2086 # $gc and JAVA_OPTS are split into words on purpose
-exec "$HOME_DIR/runtime/bin/java" $gc -XX:MaxRAMPercentage=25 -Xms32m \
+exec "$HOME_DIR/runtime/bin/java" $gc -XX:MaxRAMPercentage=25 -Xms32m -XX:TieredStopAtLevel=1 \
     ${aot:+"-XX:AOTCache=$aot"} ${aot:+-XX:AOTMode=auto} ${JAVA_OPTS-} \
     -cp "$HOME_DIR/app/*" io.isol8.cli.Main "$@"

@@ -81,16 +81,21 @@ while [ "$run" -le "$RUNS" ]; do
   echo
   echo "######## run $run of $RUNS"
   # Latency: sequential, >= 200 samples, with the exec floor and create rate of the same run.
-  measure --runtime python --requests 200 --concurrency 1 --warmup 5 --floor
-  measure --runtime python --requests 200 --concurrency 1 --warmup 5 --floor --session
+  measure --runtime python --requests 200 --concurrency 1 --warmup 5 --floor --cpu
+  measure --runtime python --requests 200 --concurrency 1 --warmup 5 --floor --cpu --session
+  # The warm path: a pause after each request lets the pool refill before the next one, as between the
+  # calls of an agent loop; without it every request shares the engine with the previous one's refill.
+  measure --runtime python --requests 200 --concurrency 1 --warmup 5 --pause 400 --cpu
+  # A burst of pool.size (2) requests after an idle period, ten times over.
+  measure --runtime python --requests 20 --concurrency 2 --warmup 0 --pause 1500
   # Throughput: closed loop, 10 in flight.
-  measure --runtime python --requests 200 --concurrency 10 --warmup 10 --floor
-  measure --runtime python --requests 500 --concurrency 10 --warmup 10 --session
+  measure --runtime python --requests 200 --concurrency 10 --warmup 10 --floor --cpu
+  measure --runtime python --requests 500 --concurrency 10 --warmup 10 --cpu --session
   # Streaming: time to first byte and to the end of the stream.
   measure --runtime python --requests 200 --concurrency 1 --warmup 5 --stream
   # The other runtimes, ephemeral, each against its own exec floor.
   for r in node bun deno bash; do
-    measure --runtime "$r" --requests 200 --concurrency 1 --warmup 5 --floor
+    measure --runtime "$r" --requests 200 --concurrency 1 --warmup 5 --floor --floor-execs 100 --cpu
   done
   run=$((run + 1))
 done
