@@ -85,9 +85,9 @@ while [ "$run" -le "$RUNS" ]; do
   measure --runtime python --requests 200 --concurrency 1 --warmup 5 --floor --cpu --session
   # The warm path: a pause after each request lets the pool refill before the next one, as between the
   # calls of an agent loop; without it every request shares the engine with the previous one's refill.
-  measure --runtime python --requests 200 --concurrency 1 --warmup 5 --pause 400 --cpu
-  # A burst of pool.size (2) requests after an idle period, ten times over.
-  measure --runtime python --requests 20 --concurrency 2 --warmup 0 --pause 1500
+  measure --runtime python --requests 200 --concurrency 1 --warmup 5 --pause 400 --floor --cpu
+  # A burst of pool.size (2) requests after an idle period, ten times over (after one warm-up each).
+  measure --runtime python --requests 20 --concurrency 2 --warmup 2 --pause 1500
   # Throughput: closed loop, 10 in flight.
   measure --runtime python --requests 200 --concurrency 10 --warmup 10 --floor --cpu
   measure --runtime python --requests 500 --concurrency 10 --warmup 10 --cpu --session
