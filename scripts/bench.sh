@@ -90,7 +90,7 @@ while [ "$run" -le "$RUNS" ]; do
   measure --runtime python --requests 20 --concurrency 2 --warmup 2 --pause 1500
   # Throughput: closed loop, 10 in flight.
   measure --runtime python --requests 200 --concurrency 10 --warmup 10 --floor --cpu
-  measure --runtime python --requests 500 --concurrency 10 --warmup 10 --cpu --session
+  measure --runtime python --requests 500 --concurrency 10 --warmup 10 --floor --cpu --session
   # Streaming: time to first byte and to the end of the stream.
   measure --runtime python --requests 200 --concurrency 1 --warmup 5 --stream
   # The other runtimes, ephemeral, each against its own exec floor.

@@ -213,7 +213,8 @@ public final class Bench {
 
     // ---------------------------------------------------------------- floor
 
-    record Floor(String image, BenchFloor.ExecFloor exec, BenchFloor.CreateRate create) {
+    /** {@code rate} is measured only for runs with more than one request in flight (else null). */
+    record Floor(String image, BenchFloor.ExecFloor exec, BenchFloor.CreateRate create, BenchFloor.ExecRate rate) {
     }
 
     private static Floor measureFloor(Options o, PrintStream err) {
@@ -230,7 +231,15 @@ public final class Bench {
             if (create.ok() == 0) {
                 throw new IllegalStateException("every container cycle failed: " + create.firstError());
             }
-            return new Floor(o.image(), exec, create);
+            BenchFloor.ExecRate rate = null;
+            if (o.concurrency() > 1) {
+                err.printf("floor: %d execs, %d in flight, one container each%n", o.floorExecs(), o.concurrency());
+                rate = f.execRate(o.runtime(), o.floorExecs(), o.concurrency());
+                if (rate.ok() == 0) {
+                    throw new IllegalStateException("every floor exec failed: " + rate.firstError());
+                }
+            }
+            return new Floor(o.image(), exec, create, rate);
         }
     }
 
@@ -572,12 +581,22 @@ public final class Bench {
             b.append(row("exec ms", e.latency()));
             b.append(String.format(Locale.ROOT, "%-22s%d sequential: %s%s%n", "", e.latency().count(),
                     BenchFloor.shellWords(e.command()), e.errors() == 0 ? "" : ", " + e.errors() + " failed: " + e.firstError()));
+            if (floor.rate() != null) {
+                BenchFloor.ExecRate x = floor.rate();
+                b.append(String.format(Locale.ROOT, "%-22s%s execs/s (%d execs, %d in flight, one container each, %d failed)%n",
+                        "exec rate", BenchStats.two(x.perSecond()), x.ok(), x.inFlight(), x.errors()));
+            }
             b.append(String.format(Locale.ROOT, "%-22s%s containers/s (%d create→start→remove, %d in flight, %d failed)%n",
                     "create rate", BenchStats.two(c.perSecond()), c.ok(), c.inFlight(), c.errors()));
             b.append(String.format(Locale.ROOT, "%nratios%n"));
             b.append(String.format(Locale.ROOT, "%-36s%8s   %s%n", "server p50 / exec floor p50",
                     BenchStats.two(p50Ratio(r, floor)), o.concurrency() > 1 ? "(the p50 targets are for 1 in flight)"
                             : o.session() ? "target ≤ 1.20 (session)" : "target ≤ 1.30 (ephemeral)"));
+            if (floor.rate() != null) {
+                b.append(String.format(Locale.ROOT, "%-36s%8s   %s%n", "throughput / exec rate",
+                        BenchStats.two(BenchStats.ratio(r.throughput(), floor.rate().perSecond())),
+                        "(what docker exec itself does here with as many in flight)"));
+            }
             b.append(String.format(Locale.ROOT, "%-36s%8s   %s%n", "throughput / create rate",
                     BenchStats.two(rateRatio(r, floor)), o.session()
                             ? "(sessions: target ≥ 25 req/s at 10 in flight)"
@@ -665,9 +684,23 @@ public final class Bench {
             create.put("errors", c.errors());
             number(create, "elapsedMs", BenchStats.round(c.elapsedNanos() / 1e6, 1));
             number(create, "perSecond", BenchStats.round(c.perSecond(), 2));
+            if (floor.rate() != null) {
+                BenchFloor.ExecRate x = floor.rate();
+                ObjectNode rate = f.putObject("execRate");
+                rate.put("execs", x.execs());
+                rate.put("inFlight", x.inFlight());
+                rate.put("ok", x.ok());
+                rate.put("errors", x.errors());
+                number(rate, "elapsedMs", BenchStats.round(x.elapsedNanos() / 1e6, 1));
+                number(rate, "perSecond", BenchStats.round(x.perSecond(), 2));
+            }
             ObjectNode ratios = root.putObject("ratios");
             number(ratios, "p50OverExecFloorP50", BenchStats.round(p50Ratio(r, floor), 3));
             number(ratios, "throughputOverCreateRate", BenchStats.round(rateRatio(r, floor), 3));
+            if (floor.rate() != null) {
+                number(ratios, "throughputOverExecRate",
+                        BenchStats.round(BenchStats.ratio(r.throughput(), floor.rate().perSecond()), 3));
+            }
         }
         try {
             return JSON.writeValueAsString(root);

@@ -56,6 +56,11 @@ final class BenchFloor implements AutoCloseable {
     record ExecFloor(List<String> command, BenchStats.Summary latency, int errors, String firstError) {
     }
 
+    /** Throughput of the floor command run in warm containers, {@code inFlight} at a time (one container each). */
+    record ExecRate(int execs, int inFlight, int ok, int errors, long elapsedNanos, double perSecond,
+                    String firstError) {
+    }
+
     /** Throughput of create → start → force-remove cycles. */
     record CreateRate(int containers, int inFlight, int ok, int errors, long elapsedNanos, double perSecond,
                       BenchStats.Summary cycle, String firstError) {
@@ -128,6 +133,63 @@ final class BenchFloor implements AutoCloseable {
             return new ExecFloor(cmd, BenchStats.ofNanos(java.util.Arrays.copyOf(nanos, ok)), errors, firstError);
         } finally {
             remove(id);
+        }
+    }
+
+    /**
+     * Runs the floor command {@code execs} times with {@code inFlight} workers, each in its own warm container
+     * (one unmeasured run each first), and reports completed execs per second: what {@code docker exec}
+     * itself can do here with that many in flight.
+     */
+    ExecRate execRate(String runtime, int execs, int inFlight) {
+        List<String> cmd = floorCommand(runtime);
+        int workers = Math.min(inFlight, execs);
+        List<String> ids = new ArrayList<>();
+        try {
+            for (int w = 0; w < workers; w++) {
+                ids.add(createAndStart("exec"));
+            }
+            AtomicInteger tickets = new AtomicInteger();
+            AtomicInteger ok = new AtomicInteger();
+            AtomicInteger errors = new AtomicInteger();
+            AtomicReference<String> firstError = new AtomicReference<>();
+            long t0;
+            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                java.util.concurrent.CyclicBarrier ready = new java.util.concurrent.CyclicBarrier(workers + 1);
+                for (String id : ids) {
+                    pool.submit(() -> {
+                        runOnce(id, cmd);
+                        ready.await();
+                        while (tickets.getAndIncrement() < execs) {
+                            String problem;
+                            try {
+                                problem = runOnce(id, cmd);
+                            } catch (RuntimeException e) {
+                                problem = describe(e);
+                            }
+                            if (problem == null) {
+                                ok.incrementAndGet();
+                            } else {
+                                errors.incrementAndGet();
+                                firstError.compareAndSet(null, problem);
+                            }
+                        }
+                        return null;
+                    });
+                }
+                try {
+                    ready.await(120, TimeUnit.SECONDS);
+                } catch (InterruptedException | java.util.concurrent.BrokenBarrierException
+                         | java.util.concurrent.TimeoutException e) {
+                    throw new IllegalStateException("floor containers did not get ready: " + e);
+                }
+                t0 = System.nanoTime();
+            }
+            long elapsed = System.nanoTime() - t0;
+            return new ExecRate(execs, workers, ok.get(), errors.get(), elapsed, BenchStats.perSecond(ok.get(), elapsed),
+                    firstError.get());
+        } finally {
+            ids.forEach(this::remove);
         }
     }
 

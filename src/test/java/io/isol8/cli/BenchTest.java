@@ -287,7 +287,8 @@ class BenchTest {
                 Map.of("429", "{\"error\":\"Server busy\"}"), 0, 0, cpu, 0.5);
         Bench.Floor floor = new Bench.Floor("isol8:python",
                 new BenchFloor.ExecFloor(List.of("python3", "-c", "print(1)"), BenchStats.of(new double[] {40, 40, 41}), 0, null),
-                new BenchFloor.CreateRate(30, 10, 30, 0, 4_000_000_000L, 7.5, BenchStats.of(new double[] {1000}), null));
+                new BenchFloor.CreateRate(30, 10, 30, 0, 4_000_000_000L, 7.5, BenchStats.of(new double[] {1000}), null),
+                null);
         String table = Bench.table(o, r, floor, 0.3);
         assertThat(table, containsString("latency ms                 50.0     52.0     60.0     60.0     60.0"));
         assertThat(table, containsString("2.0 req/s (4 ok in 2.00 s)"));
@@ -312,6 +313,23 @@ class BenchTest {
         assertEquals(300, j.path("pauseMs").asInt());
         assertEquals(70.0, j.path("cpuMsPerRequest").path("containers").asDouble());
         assertEquals(0.5, j.path("busyShare").asDouble());
+    }
+
+    @Test
+    void execRateOfTheFloorForRunsInParallel() throws Exception {
+        Bench.Options o = Bench.parse(Map.of("--key", "k", "--concurrency", "10"), Set.of("--floor", "--session"), NO_ENV);
+        Bench.LoadResult r = new Bench.LoadResult(100, 0, 5_000_000_000L, BenchStats.of(new double[] {300}),
+                BenchStats.Summary.EMPTY, Map.of(), Map.of(), 0, 0, Map.of(), Double.NaN);
+        Bench.Floor floor = new Bench.Floor("isol8:python",
+                new BenchFloor.ExecFloor(List.of("python3", "-c", "print(1)"), BenchStats.of(new double[] {90}), 0, null),
+                new BenchFloor.CreateRate(30, 10, 30, 0, 4_000_000_000L, 7.5, BenchStats.of(new double[] {1000}), null),
+                new BenchFloor.ExecRate(200, 10, 200, 0, 8_000_000_000L, 25.0, null));
+        String table = Bench.table(o, r, floor, 0.3);
+        assertThat(table, containsString("exec rate             25.00 execs/s (200 execs, 10 in flight, one container each, 0 failed)"));
+        assertThat(table, containsString("throughput / exec rate                  0.80"));
+        JsonNode j = new ObjectMapper().readTree(Bench.json(o, r, floor, 0.3));
+        assertEquals(25.0, j.path("floor").path("execRate").path("perSecond").asDouble());
+        assertEquals(0.8, j.path("ratios").path("throughputOverExecRate").asDouble(), 1e-9);
     }
 
     private record Run(int code, String out, String err) {

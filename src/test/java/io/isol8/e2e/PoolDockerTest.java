@@ -86,29 +86,6 @@ class PoolDockerTest {
     }
 
     @Test
-    void refillWaitsForTheRunToEndOrOneSecond() throws Exception {
-        awaitIdle(2);
-        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-            var running = threads.submit(() -> server.execute(
-                    "{\"request\":{\"runtime\":\"python\",\"code\":\"import time\\ntime.sleep(5)\"}}"));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (idle() != 1) {
-                assertTrue(System.nanoTime() < deadline, "the warm container was not handed out");
-                Thread.sleep(20);
-            }
-            // a container start takes more than 100 ms, so within the delay no replacement can be idle yet
-            long handedOut = System.nanoTime();
-            while (System.nanoTime() - handedOut < TimeUnit.MILLISECONDS.toNanos(600)) {
-                assertEquals(1, idle(), "the refill started while the run was young");
-                Thread.sleep(50);
-            }
-            awaitIdle(2);
-            assertTrue(!running.isDone(), "the pool should be full again while the 5 s run still goes on");
-            assertEquals(0, running.get().get("exitCode").asInt());
-        }
-    }
-
-    @Test
     void nonDefaultSettingsTakeAFreshContainer() throws Exception {
         awaitIdle(2);
         double hits = poolHits();

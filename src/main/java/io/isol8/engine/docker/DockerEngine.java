@@ -128,11 +128,7 @@ public final class DockerEngine implements Engine {
             Optional<String> warm = pool.take(spec.runtime());
             telemetry.poolRequest(spec.runtime(), warm.isPresent());
             if (warm.isPresent()) {
-                Runtime runtime = spec.runtime();
-                return new DockerSandbox(warm.get(), execs, this, id -> {
-                    discard(id);
-                    pool.released(runtime, id);
-                }, pool::discardIdle);
+                return new DockerSandbox(warm.get(), execs, this, this::discard, pool::discardIdle);
             }
         }
         return sandbox(create(spec.container(), Containers.Owner.of("ephemeral", spec.runtime())), true);

@@ -6,9 +6,6 @@ import io.isol8.core.Runtime;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -20,24 +17,17 @@ import java.util.logging.Logger;
 /**
  * Started containers with the default settings, each handed to exactly one ephemeral request
  * (sandbox.md §12). Two background workers refill it, so at most two creations are in flight.
- *
- * <p>A hand-out does not start the refill at once: starting a container costs the engine about as much CPU
- * as the request's own exec, and on a small machine the two would slow each other down. The refill starts
- * when the request's run ends ({@link #released}) or {@link #REFILL_DELAY_MS} after the hand-out, whichever
- * comes first, so long runs do not keep the pool low. A request that finds the pool empty refills at once.
  */
 final class WarmPool implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(WarmPool.class.getName());
     private static final int WORKERS = 2;
     private static final long RECHECK_SECONDS = 60;
-    static final long REFILL_DELAY_MS = 1000;
 
     private final Map<Runtime, ConcurrentLinkedDeque<String>> idle = new EnumMap<>(Runtime.class);
     private final Map<Runtime, AtomicInteger> creating = new EnumMap<>(Runtime.class);
     private final Map<Runtime, Integer> sizes;
     private final Function<Runtime, String> create;
     private final java.util.function.Consumer<String> remove;
-    private final Set<String> running = ConcurrentHashMap.newKeySet();
     private final LinkedBlockingQueue<Runtime> kicks = new LinkedBlockingQueue<>();
     private final Thread[] workers = new Thread[WORKERS];
     private volatile boolean closed;
@@ -65,32 +55,11 @@ final class WarmPool implements AutoCloseable {
         kickAll();
     }
 
-    /** A warm container for {@code runtime}, if one is idle; schedules the refill (see the class comment). */
+    /** A warm container for {@code runtime}, if one is idle; triggers a refill. */
     Optional<String> take(Runtime runtime) {
         String id = idle.get(runtime).pollFirst();
-        if (id == null) {
-            refill(runtime);
-            return Optional.empty();
-        }
-        running.add(id);
-        CompletableFuture.delayedExecutor(REFILL_DELAY_MS, TimeUnit.MILLISECONDS).execute(() -> released(runtime, id));
-        return Optional.of(id);
-    }
-
-    /**
-     * The run in the handed-out container {@code id} has ended (or the delay has passed): refills, once per
-     * hand-out.
-     */
-    void released(Runtime runtime, String id) {
-        if (running.remove(id)) {
-            refill(runtime);
-        }
-    }
-
-    private void refill(Runtime runtime) {
-        if (!closed) {
-            kicks.offer(runtime);
-        }
+        kicks.offer(runtime);
+        return Optional.ofNullable(id);
     }
 
     /**
