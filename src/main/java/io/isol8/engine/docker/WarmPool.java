@@ -107,14 +107,21 @@ final class WarmPool implements AutoCloseable {
                 inFlight.decrementAndGet();
                 continue;
             }
+            String id = null;
             try {
-                String id = create.apply(r);
-                idle.get(r).addLast(id);
-                kicks.offer(r);
+                id = create.apply(r);
             } catch (RuntimeException e) {
                 LOG.log(Level.FINE, "warm container for " + r.wireName() + " not created; retrying later", e);
             } finally {
+                if (id != null) {
+                    idle.get(r).addLast(id);
+                }
                 inFlight.decrementAndGet();
+            }
+            if (id != null) {
+                // only now: a worker that took this kick while the creation still counted as in flight
+                // would have found the pool full and dropped it
+                kicks.offer(r);
             }
         }
     }
