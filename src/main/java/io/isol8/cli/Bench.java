@@ -594,7 +594,7 @@ public final class Bench {
                             : o.session() ? "target ≤ 1.20 (session)" : "target ≤ 1.30 (ephemeral)"));
             if (floor.rate() != null) {
                 b.append(String.format(Locale.ROOT, "%-36s%8s   %s%n", "throughput / exec rate",
-                        BenchStats.two(BenchStats.ratio(r.throughput(), floor.rate().perSecond())),
+                        BenchStats.two(execRateRatio(r, floor)),
                         "(what docker exec itself does here with as many in flight)"));
             }
             b.append(String.format(Locale.ROOT, "%-36s%8s   %s%n", "throughput / create rate",
@@ -634,6 +634,10 @@ public final class Bench {
 
     static double p50Ratio(LoadResult r, Floor floor) {
         return BenchStats.ratio(r.latency().p50(), floor.exec().latency().p50());
+    }
+
+    static double execRateRatio(LoadResult r, Floor floor) {
+        return BenchStats.ratio(r.throughput(), floor.rate().perSecond());
     }
 
     static double rateRatio(LoadResult r, Floor floor) {
@@ -677,29 +681,19 @@ public final class Bench {
             exec.put("errors", floor.exec().errors());
             summary(exec.putObject("latencyMs"), floor.exec().latency());
             BenchFloor.CreateRate c = floor.create();
-            ObjectNode create = f.putObject("create");
-            create.put("containers", c.containers());
-            create.put("inFlight", c.inFlight());
-            create.put("ok", c.ok());
-            create.put("errors", c.errors());
-            number(create, "elapsedMs", BenchStats.round(c.elapsedNanos() / 1e6, 1));
-            number(create, "perSecond", BenchStats.round(c.perSecond(), 2));
+            rate(f.putObject("create"), "containers", c.containers(), c.inFlight(), c.ok(), c.errors(),
+                    c.elapsedNanos(), c.perSecond());
             if (floor.rate() != null) {
                 BenchFloor.ExecRate x = floor.rate();
-                ObjectNode rate = f.putObject("execRate");
-                rate.put("execs", x.execs());
-                rate.put("inFlight", x.inFlight());
-                rate.put("ok", x.ok());
-                rate.put("errors", x.errors());
-                number(rate, "elapsedMs", BenchStats.round(x.elapsedNanos() / 1e6, 1));
-                number(rate, "perSecond", BenchStats.round(x.perSecond(), 2));
+                rate(f.putObject("execRate"), "execs", x.execs(), x.inFlight(), x.ok(), x.errors(), x.elapsedNanos(),
+                        x.perSecond());
             }
             ObjectNode ratios = root.putObject("ratios");
             number(ratios, "p50OverExecFloorP50", BenchStats.round(p50Ratio(r, floor), 3));
             number(ratios, "throughputOverCreateRate", BenchStats.round(rateRatio(r, floor), 3));
             if (floor.rate() != null) {
                 number(ratios, "throughputOverExecRate",
-                        BenchStats.round(BenchStats.ratio(r.throughput(), floor.rate().perSecond()), 3));
+                        BenchStats.round(execRateRatio(r, floor), 3));
             }
         }
         try {
@@ -707,6 +701,16 @@ public final class Bench {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static void rate(ObjectNode node, String countName, int count, int inFlight, int ok, int errors,
+                             long elapsedNanos, double perSecond) {
+        node.put(countName, count);
+        node.put("inFlight", inFlight);
+        node.put("ok", ok);
+        node.put("errors", errors);
+        number(node, "elapsedMs", BenchStats.round(elapsedNanos / 1e6, 1));
+        number(node, "perSecond", BenchStats.round(perSecond, 2));
     }
 
     private static void summary(ObjectNode node, BenchStats.Summary s) {

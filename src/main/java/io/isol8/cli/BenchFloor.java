@@ -306,21 +306,12 @@ final class BenchFloor implements AutoCloseable {
                     + " or pass --image.");
         }
         live.add(id);
-        try {
-            docker.startContainerCmd(id).exec();
-        } catch (RuntimeException e) {
-            remove(id);
-            throw e;
-        }
+        Containers.start(docker, id); // a failed start removes the container
         return id;
     }
 
     private void remove(String id) {
-        try {
-            docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
-        } catch (NotFoundException | com.github.dockerjava.api.exception.ConflictException e) {
-            // already gone or going
-        }
+        Containers.remove(docker, id);
         live.remove(id);
     }
 

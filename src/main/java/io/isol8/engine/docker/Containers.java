@@ -71,13 +71,18 @@ public final class Containers {
         } catch (NotFoundException e) {
             throw Isol8Exception.Unavailable.imageMissing(s.image(), owner.runtime());
         }
+        start(docker, id);
+        return id;
+    }
+
+    /** Starts a created container; if that fails, force-removes it and rethrows. */
+    public static void start(DockerClient docker, String id) {
         try {
             docker.startContainerCmd(id).exec();
         } catch (RuntimeException e) {
-            remove(id);
+            remove(docker, id);
             throw e;
         }
-        return id;
     }
 
     /**
@@ -123,12 +128,15 @@ public final class Containers {
 
     /** Force-removes a container; "already gone" is success. */
     void remove(String id) {
+        remove(docker, id);
+    }
+
+    /** Force-removes a container; "already gone" and "removal already in progress" are success. */
+    public static void remove(DockerClient docker, String id) {
         try {
             docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
-        } catch (NotFoundException e) {
-            // already gone
-        } catch (com.github.dockerjava.api.exception.ConflictException e) {
-            // removal already in progress
+        } catch (NotFoundException | com.github.dockerjava.api.exception.ConflictException e) {
+            // already gone or going
         }
     }
 
