@@ -11,7 +11,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -250,13 +249,7 @@ class ExecutionDockerTest {
     @Test
     void clientDisconnectStopsTheRunAndFreesTheSlot() throws Exception {
         String body = DockerServer.body("python", "import time\nprint('tick', flush=True)\ntime.sleep(60)", "", "");
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        try (Socket socket = new Socket("127.0.0.1", server.uri.getPort())) {
-            OutputStream out = socket.getOutputStream();
-            out.write(("POST /execute/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + DockerServer.KEY
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.write(bytes);
-            out.flush();
+        try (Socket socket = server.openStream(body)) {
             InputStream in = socket.getInputStream();
             String head = new String(in.readNBytes(12), StandardCharsets.US_ASCII);
             assertEquals("HTTP/1.1 200", head);

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -154,15 +153,8 @@ class LoadFaultSoakTest {
 
     /** Starts a stream of a long program and goes away after the status line. */
     private static String abandon(DockerServer server) throws IOException {
-        byte[] body = "{\"request\":{\"runtime\":\"python\",\"code\":\"import time\\nprint(1, flush=True)\\ntime.sleep(30)\"}}"
-                .getBytes(StandardCharsets.UTF_8);
-        try (Socket s = new Socket("127.0.0.1", server.uri.getPort())) {
-            s.setSoTimeout(60_000);
-            OutputStream out = s.getOutputStream();
-            out.write(("POST /execute/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + DockerServer.KEY
-                    + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.write(body);
-            out.flush();
+        String body = "{\"request\":{\"runtime\":\"python\",\"code\":\"import time\\nprint(1, flush=True)\\ntime.sleep(30)\"}}";
+        try (Socket s = server.openStream(body)) {
             InputStream in = s.getInputStream();
             String status = new String(in.readNBytes(12), StandardCharsets.US_ASCII);
             return status.length() == 12 ? status.substring(9) : "closed";
