@@ -42,7 +42,7 @@ public final class Application implements AutoCloseable {
         Sessions sessions = new Sessions(engine, config.limits().maxSessions());
         this.executions = new Executions(engine, sessions,
                 new Admission(config.maxConcurrent(), config.maxQueued(), metrics),
-                config.queueTimeoutMs(), config.limits().maxSessionQueue());
+                config.queueTimeoutMs(), config.limits().maxSessionQueue(), metrics);
         metrics.bind(version, engine, executions);
         int cpus = java.lang.Runtime.getRuntime().availableProcessors();
         this.server = WebServer.builder()

@@ -3,17 +3,18 @@ package io.isol8.engine;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
 
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Runs one execution request through the order of api.md §4.3: session resolution and lock, admission,
- * container, run; and releases all of it on every path. Also drives the shutdown of running work.
+ * The one entry point of an execution: session resolution and lock, admission, container choice (and the
+ * replacement of a dead warm container), the run, and the report to {@link Telemetry}, in the order of
+ * api.md §4.3, releasing all of it on every path. Also drives the shutdown of running work.
  */
 public final class Executions {
     private static final Logger LOG = Logger.getLogger(Executions.class.getName());
@@ -21,6 +22,7 @@ public final class Executions {
     private final Engine engine;
     private final Sessions sessions;
     private final Admission admission;
+    private final Telemetry telemetry;
     private final long queueTimeoutMs;
     private final int maxSessionQueue;
     private final Set<CancelSignal> running = ConcurrentHashMap.newKeySet();
@@ -28,64 +30,86 @@ public final class Executions {
     private final Condition idle = idleLock.newCondition();
     private volatile boolean stopping;
 
-    public Executions(Engine engine, Sessions sessions, Admission admission, long queueTimeoutMs, int maxSessionQueue) {
+    /**
+     * @param telemetry observes every finished execution (metrics); must be cheap and thread-safe
+     */
+    public Executions(Engine engine, Sessions sessions, Admission admission, long queueTimeoutMs, int maxSessionQueue,
+                      Telemetry telemetry) {
         this.engine = engine;
+        this.telemetry = telemetry;
         this.sessions = sessions;
         this.admission = admission;
         this.queueTimeoutMs = queueTimeoutMs;
         this.maxSessionQueue = maxSessionQueue;
     }
 
-    /** What to do once a container is ready. May be called twice if a warm container turned out dead. */
-    @FunctionalInterface
-    public interface Body<T> {
-        T run(Sandbox sandbox, CancelSignal cancel);
-    }
-
     /**
-     * Runs {@code body} with a ready container; for sessions under the session's lock.
+     * Runs one execution through the order of api.md §4.3 and returns how it ended. For sessions it
+     * holds the session's lock; everything it takes (lock, permit, container) is released on every path.
+     * A dead warm container is replaced once, transparently. Output reaches {@code sink} on the calling
+     * thread; {@link OutputSink#started()} marks the point after which failures belong to the run.
      *
-     * @param arrivalNanos when the request arrived (deadline for lock and admission)
+     * @param cancel fired by the caller (client gone) or by this class (shutdown, session deleted)
+     * @throws Isol8Exception the request cannot run (busy, conflict, engine unavailable, …); the message
+     *                        is safe to show to the client
      */
-    public <T> T execute(String principal, ExecutionSpec spec, Optional<String> sessionId, long arrivalNanos,
-                         Body<T> body) {
+    public Finished run(Call call, OutputSink sink, CancelSignal cancel) {
         checkOpen();
-        long deadline = arrivalNanos + TimeUnit.MILLISECONDS.toNanos(queueTimeoutMs);
-        if (sessionId.isEmpty()) {
-            try (Admission.Permit permit = admission.acquire(deadline, queueTimeoutMs)) {
-                checkOpen();
-                return ephemeral(spec, body);
-            }
-        }
-        Session session = sessions.resolve(principal, sessionId.get(), spec);
-        session.lock(deadline, maxSessionQueue, queueTimeoutMs);
+        ExecutionSpec spec = call.spec();
+        Observed observed = new Observed(sink, telemetry);
+        track(cancel);
         try {
-            try (Admission.Permit permit = admission.acquire(deadline, queueTimeoutMs)) {
-                checkOpen();
-                return inSession(principal, session, spec, body);
+            Finished finished = call.sessionId().isEmpty()
+                    ? ephemeral(call, observed, cancel) : session(call, observed, cancel);
+            report(call, finished.outcome(), cancel);
+            return finished;
+        } catch (RuntimeException e) {
+            if (observed.started) {
+                telemetry.executionFinished(spec.runtime(), call.sessionId().isPresent(), "error", 0);
+                LOG.log(Level.WARNING, "execution " + call.executionId() + " failed", e);
             }
-        } finally {
-            session.unlock();
-        }
-    }
-
-    private <T> T ephemeral(ExecutionSpec spec, Body<T> body) {
-        requireEngine();
-        CancelSignal cancel = track(new CancelSignal());
-        try (Sandbox sandbox = engine.ephemeral(spec)) {
-            try {
-                return body.run(sandbox, cancel);
-            } catch (ContainerGoneException e) {
-                LOG.info("a warm container was gone; retrying with a fresh one");
-                try (Sandbox fresh = engine.ephemeral(spec)) {
-                    return body.run(fresh, cancel);
-                } catch (ContainerGoneException again) {
-                    throw new Isol8Exception.Unavailable("The container stopped before the program could start. Retry the request.");
-                }
-            }
+            throw e;
         } finally {
             untrack(cancel);
         }
+    }
+
+    private void report(Call call, RunOutcome outcome, CancelSignal cancel) {
+        String result = Telemetry.outcome(outcome);
+        telemetry.executionFinished(call.spec().runtime(), call.sessionId().isPresent(), result,
+                outcome.durationMs() / 1000.0);
+        if (cancel.reason() == CancelSignal.Reason.CLIENT_GONE) {
+            telemetry.clientDisconnected();
+        }
+        LOG.info(() -> "execution " + call.executionId() + " runtime=" + call.spec().runtime().wireName()
+                + " kind=" + call.kind() + " outcome=" + result + " exit=" + outcome.exitCode()
+                + " timedOut=" + (outcome.ending() == RunOutcome.Ending.TIMED_OUT)
+                + " oomKilled=" + (outcome.ending() == RunOutcome.Ending.OOM_KILLED)
+                + " codeMs=" + outcome.durationMs());
+    }
+
+    private Finished ephemeral(Call call, OutputSink sink, CancelSignal cancel) {
+        ExecutionSpec spec = call.spec();
+        try (Admission.Permit permit = admission.acquire(deadline(call), queueTimeoutMs)) {
+            checkOpen();
+            requireEngine();
+            try (Sandbox sandbox = engine.ephemeral(spec)) {
+                sink.started();
+                return new Finished(sandbox.containerId(), sandbox.run(spec, sink, cancel));
+            } catch (ContainerGoneException e) {
+                LOG.info("execution " + call.executionId() + ": a warm container was gone; retrying with a fresh one");
+            }
+            try (Sandbox fresh = engine.ephemeral(spec)) {
+                sink.started();
+                return new Finished(fresh.containerId(), fresh.run(spec, sink, cancel));
+            } catch (ContainerGoneException again) {
+                throw new Isol8Exception.Unavailable("The container stopped before the program could start. Retry the request.");
+            }
+        }
+    }
+
+    private long deadline(Call call) {
+        return call.arrivalNanos() + TimeUnit.MILLISECONDS.toNanos(queueTimeoutMs);
     }
 
     /** Fails fast (503) while the engine does not answer its (cached) ping. */
@@ -95,7 +119,20 @@ public final class Executions {
         }
     }
 
-    private <T> T inSession(String principal, Session session, ExecutionSpec spec, Body<T> body) {
+    private Finished session(Call call, OutputSink sink, CancelSignal cancel) {
+        ExecutionSpec spec = call.spec();
+        Session session = sessions.resolve(call.principal(), call.sessionId().orElseThrow(), spec);
+        session.lock(deadline(call), maxSessionQueue, queueTimeoutMs);
+        try (Admission.Permit permit = admission.acquire(deadline(call), queueTimeoutMs)) {
+            checkOpen();
+            return inSession(call, session, sink, cancel);
+        } finally {
+            session.unlock();
+        }
+    }
+
+    private Finished inSession(Call call, Session session, OutputSink sink, CancelSignal cancel) {
+        ExecutionSpec spec = call.spec();
         requireEngine();
         if (session.creationFailure() != null) {
             throw session.creationFailure();
@@ -106,32 +143,64 @@ public final class Executions {
         }
         if (session.sandbox() == null) {
             try {
-                session.sandbox(engine.session(spec, principal, session.id()));
+                session.sandbox(engine.session(spec, call.principal(), session.id()));
             } catch (RuntimeException e) {
                 session.creationFailed(e);
                 sessions.drop(session);
                 throw e;
             }
         }
-        CancelSignal cancel = track(new CancelSignal());
         session.running(cancel);
         try {
             if (session.deleted()) {
                 engine.discard(session.sandbox().containerId());
                 throw new Isol8Exception.Conflict("Session \"" + session.id() + "\" was deleted while this request was waiting");
             }
-            T result = body.run(session.sandbox(), cancel);
-            if (cancel.isCancelled() && cancel.reason() == CancelSignal.Reason.CLIENT_GONE
-                    && !session.sandbox().killAll()) {
+            sink.started();
+            RunOutcome outcome = session.sandbox().run(spec, sink, cancel);
+            if (cancel.reason() == CancelSignal.Reason.CLIENT_GONE && !session.sandbox().killAll()) {
                 sessions.drop(session);
             }
-            return result;
+            return new Finished(session.sandbox().containerId(), outcome);
         } catch (ContainerGoneException e) {
             sessions.drop(session);
             throw gone(session);
         } finally {
             session.running(null);
-            untrack(cancel);
+        }
+    }
+
+    /** Passes output on and reports truncations; remembers whether the run started. */
+    private static final class Observed implements OutputSink {
+        private final OutputSink sink;
+        private final Telemetry telemetry;
+        private boolean started;
+
+        Observed(OutputSink sink, Telemetry telemetry) {
+            this.sink = sink;
+            this.telemetry = telemetry;
+        }
+
+        @Override
+        public void started() {
+            started = true;
+            sink.started();
+        }
+
+        @Override
+        public void output(StreamKind stream, Phase phase, String text) {
+            sink.output(stream, phase, text);
+        }
+
+        @Override
+        public void truncated(StreamKind stream, Phase phase) {
+            telemetry.truncated(stream.wireName());
+            sink.truncated(stream, phase);
+        }
+
+        @Override
+        public void setupSucceeded() {
+            sink.setupSucceeded();
         }
     }
 
@@ -179,9 +248,8 @@ public final class Executions {
         }
     }
 
-    private CancelSignal track(CancelSignal signal) {
+    private void track(CancelSignal signal) {
         running.add(signal);
-        return signal;
     }
 
     private void checkOpen() {

@@ -5,6 +5,13 @@ package io.isol8.engine;
  * own thread, in order.
  */
 public interface OutputSink {
+    /**
+     * The container is ready and the run begins (api.md §4.3 step 8): errors before this are statuses,
+     * after it they belong to the run. May be called again when a dead warm container is replaced.
+     */
+    default void started() {
+    }
+
     /** A chunk of text; never empty, never ends inside a character. */
     void output(StreamKind stream, Phase phase, String text);
 

@@ -30,6 +30,31 @@ public interface Telemetry {
     default void containerRemoved() {
     }
 
+    /**
+     * An execution ended; {@code outcome} is one of {@code ok}, {@code nonzero}, {@code timeout}, {@code oom},
+     * {@code setup_failed} or {@code error}, and {@code seconds} the code phase's wall time.
+     */
+    default void executionFinished(Runtime runtime, boolean session, String outcome, double seconds) {
+    }
+
+    /** An output stream ({@code stdout} or {@code stderr}) went over its cap. */
+    default void truncated(String stream) {
+    }
+
+    /** A streaming client went away before its run ended. */
+    default void clientDisconnected() {
+    }
+
+    /** The {@code outcome} label of {@link #executionFinished} for a run that ended. */
+    static String outcome(RunOutcome o) {
+        return switch (o.ending()) {
+            case TIMED_OUT -> "timeout";
+            case OOM_KILLED -> "oom";
+            case CANCELLED -> "error";
+            case EXITED -> o.failedPhase().isPresent() ? "setup_failed" : o.exitCode() == 0 ? "ok" : "nonzero";
+        };
+    }
+
     /** A Docker call failed; {@code operation} names it (create, exec, remove, …). */
     default void dockerError(String operation) {
     }

@@ -34,12 +34,29 @@ final class ErrorMapping implements ErrorHandler<Throwable> {
             case JsonProcessingException e -> Json.error(res, Status.BAD_REQUEST_400, "Malformed JSON: " + e.getOriginalMessage());
             case RequestException e when e.status().code() < 500 -> Json.error(res, e.status(), e.getMessage());
             default -> {
-                String id = UUID.randomUUID().toString();
-                LOG.log(Level.SEVERE, "internal error " + id + " on " + req.prologue().method().text() + " "
-                        + req.path().rawPath(), error);
+                String id = internal(error, req.prologue().method().text() + " " + req.path().rawPath());
                 Json.send(res, Status.INTERNAL_SERVER_ERROR_500, Json.object().put("error", "Internal error").put("errorId", id));
             }
         }
+    }
+
+    /**
+     * The message a client may see for a failure inside a response that is already streaming: our own
+     * exceptions' messages; for anything else a fixed text with an error id, logged with the stack trace
+     * and {@code where}.
+     */
+    static String clientMessage(Throwable error, String where) {
+        if (error instanceof Isol8Exception e) {
+            LOG.log(Level.INFO, where + " failed: " + e.getMessage(), e.getCause());
+            return e.getMessage();
+        }
+        return "Internal error (errorId " + internal(error, where) + ")";
+    }
+
+    private static String internal(Throwable error, String where) {
+        String id = UUID.randomUUID().toString();
+        LOG.log(Level.SEVERE, "internal error " + id + " on " + where, error);
+        return id;
     }
 
     static Status status(Isol8Exception e) {

@@ -5,6 +5,7 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.isol8.engine.CancelSignal;
 import io.isol8.engine.OutputSink;
 import io.isol8.engine.Phase;
 import io.isol8.engine.StreamKind;
@@ -19,7 +20,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The Server-Sent Events response of {@code /execute/stream} with the exact frames of api.md §8.2:
  * {@code data: <json>\n\n} and a {@code : ping\n\n} heartbeat after 15 s without frames. Writes are
- * serialised by a lock; a failed write marks the client gone and runs {@code onGone} once.
+ * serialised by a lock; a failed write, or the watcher seeing the connection end, marks the client gone
+ * and fires the run's cancel signal.
  */
 final class EventStream implements OutputSink, AutoCloseable {
     private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
@@ -29,27 +31,27 @@ final class EventStream implements OutputSink, AutoCloseable {
     private final ServerResponse res;
     private final String executionId;
     private final long maxOutputBytes;
-    private final Runnable onGone;
-    private final java.util.function.Consumer<String> onTruncated;
+    private final CancelSignal cancel;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition closedCondition = lock.newCondition();
     private OutputStream out;
     private long lastWrite;
     private boolean gone;
     private boolean closed;
+    private Phase lastPhase;
 
-    EventStream(ServerRequest req, ServerResponse res, String executionId, long maxOutputBytes, Runnable onGone,
-                java.util.function.Consumer<String> onTruncated) {
-        this.onTruncated = onTruncated;
+    /** @param cancel fired with {@code CLIENT_GONE} when the client goes away */
+    EventStream(ServerRequest req, ServerResponse res, String executionId, long maxOutputBytes, CancelSignal cancel) {
+        this.cancel = cancel;
         this.req = req;
         this.res = res;
         this.executionId = executionId;
         this.maxOutputBytes = maxOutputBytes;
-        this.onGone = onGone;
     }
 
-    /** Sends the 200 head (once) and starts the heartbeat. */
-    void open() {
+    /** Sends the 200 head (once) and starts the heartbeat and the disconnect watcher. */
+    @Override
+    public void started() {
         lock.lock();
         try {
             if (out != null) {
@@ -92,15 +94,6 @@ final class EventStream implements OutputSink, AutoCloseable {
         }
     }
 
-    boolean gone() {
-        lock.lock();
-        try {
-            return gone;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     @Override
     public void output(StreamKind stream, Phase phase, String text) {
         event(stream.wireName(), text, phase);
@@ -108,7 +101,6 @@ final class EventStream implements OutputSink, AutoCloseable {
 
     @Override
     public void truncated(StreamKind stream, Phase phase) {
-        onTruncated.accept(stream.wireName());
         event(stream.wireName(), "\n--- OUTPUT TRUNCATED (limit: " + maxOutputBytes + " bytes) ---\n", phase);
     }
 
@@ -125,20 +117,42 @@ final class EventStream implements OutputSink, AutoCloseable {
         event("error", message, phase);
     }
 
+    /**
+     * Ends a stream whose run failed with {@code message}: inside the phase that was running
+     * ({@code error} + {@code exit "1"}), or, when no phase had begun, one {@code error} frame without a
+     * phase (api.md §8.3).
+     */
+    void failed(String message) {
+        Phase phase;
+        lock.lock();
+        try {
+            phase = lastPhase;
+        } finally {
+            lock.unlock();
+        }
+        error(message, phase);
+        if (phase != null) {
+            exit("1", phase);
+        }
+    }
+
     /** One frame; {@code phase} null leaves the field out. */
     void event(String type, String data, Phase phase) {
         ObjectNode json = Json.object().put("type", type).put("data", data);
         if (phase != null) {
             json.put("phase", phase.wireName());
         }
-        write(("data: " + Json.string(json) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        write(("data: " + Json.string(json) + "\n\n").getBytes(StandardCharsets.UTF_8), phase);
     }
 
-    private void write(byte[] frame) {
+    private void write(byte[] frame, Phase phase) {
         lock.lock();
         try {
             if (gone || closed) {
                 return;
+            }
+            if (phase != null) {
+                lastPhase = phase;
             }
             out.write(frame);
             out.flush();
@@ -153,7 +167,7 @@ final class EventStream implements OutputSink, AutoCloseable {
     private void markGone() {
         if (!gone) {
             gone = true;
-            Thread.ofVirtual().start(onGone);
+            cancel.cancel(CancelSignal.Reason.CLIENT_GONE);
         }
     }
 

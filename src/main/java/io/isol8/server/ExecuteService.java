@@ -7,9 +7,10 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
+import io.isol8.engine.Call;
 import io.isol8.engine.CancelSignal;
-import io.isol8.engine.ContainerGoneException;
 import io.isol8.engine.Executions;
+import io.isol8.engine.Finished;
 import io.isol8.engine.Phase;
 import io.isol8.engine.RunOutcome;
 import io.isol8.engine.RunOutcome.Ending;
@@ -17,21 +18,16 @@ import io.isol8.engine.RunOutcome.FailedPhase;
 import io.isol8.engine.SecretMasker;
 
 import java.util.UUID;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /** {@code POST /execute} (buffered JSON result) and {@code POST /execute/stream} (Server-Sent Events). */
 final class ExecuteService implements HttpService {
-    private static final Logger LOG = Logger.getLogger(ExecuteService.class.getName());
     private static final int INSTALL_TAIL = 2048;
 
     private final ExecutionRequestParser parser;
     private final Executions executions;
     private final long maxRequestBytes;
-    private final Metrics metrics;
 
-    ExecuteService(ExecutionRequestParser parser, Executions executions, long maxRequestBytes, Metrics metrics) {
-        this.metrics = metrics;
+    ExecuteService(ExecutionRequestParser parser, Executions executions, long maxRequestBytes) {
         this.parser = parser;
         this.executions = executions;
         this.maxRequestBytes = maxRequestBytes;
@@ -43,95 +39,39 @@ final class ExecuteService implements HttpService {
                 .post("/execute/stream", this::stream);
     }
 
-    private ParsedExecution parse(ServerRequest req) {
-        return parser.parse(Bodies.read(req, maxRequestBytes, "limits.maxRequestBytes"));
-    }
-
-    private static String principal(ServerRequest req) {
-        return req.context().get(Caller.class).orElseThrow().principal();
+    private Call call(ServerRequest req, long arrival) {
+        ParsedExecution parsed = parser.parse(Bodies.read(req, maxRequestBytes, "limits.maxRequestBytes"));
+        String principal = req.context().get(Caller.class).orElseThrow().principal();
+        return new Call(UUID.randomUUID().toString(), principal, parsed.spec(), parsed.sessionId(), arrival);
     }
 
     private void buffered(ServerRequest req, ServerResponse res) {
-        long arrival = System.nanoTime();
-        ParsedExecution parsed = parse(req);
-        ExecutionSpec spec = parsed.spec();
-        String executionId = UUID.randomUUID().toString();
-        var json = executions.execute(principal(req), spec, parsed.sessionId(), arrival, (sandbox, cancel) -> {
-            BufferedOutput out = new BufferedOutput();
-            RunOutcome outcome = sandbox.run(spec, out, cancel);
-            record(spec, parsed, outcome);
-            if (out.stdoutTruncated) {
-                metrics.truncated("stdout");
-            }
-            if (out.stderrTruncated) {
-                metrics.truncated("stderr");
-            }
-            if (outcome.ending() == Ending.CANCELLED && cancel.reason() == CancelSignal.Reason.SHUTDOWN) {
-                throw new Isol8Exception.Unavailable("Server is shutting down");
-            }
-            return ResultJson.of(spec, outcome, out, executionId, sandbox.containerId(), cancel.reason());
-        });
-        res.header("X-Isol8-Execution-Id", executionId);
-        Json.send(res, Status.OK_200, json);
+        Call call = call(req, System.nanoTime());
+        BufferedOutput out = new BufferedOutput();
+        CancelSignal cancel = new CancelSignal();
+        Finished finished = executions.run(call, out, cancel);
+        if (finished.outcome().ending() == Ending.CANCELLED && cancel.reason() == CancelSignal.Reason.SHUTDOWN) {
+            throw new Isol8Exception.Unavailable("Server is shutting down");
+        }
+        res.header("X-Isol8-Execution-Id", call.executionId());
+        Json.send(res, Status.OK_200, ResultJson.of(call.spec(), finished.outcome(), out, call.executionId(),
+                finished.containerId(), cancel.reason()));
     }
 
     private void stream(ServerRequest req, ServerResponse res) {
-        long arrival = System.nanoTime();
-        ParsedExecution parsed = parse(req);
-        ExecutionSpec spec = parsed.spec();
-        String executionId = UUID.randomUUID().toString();
-        java.util.concurrent.atomic.AtomicReference<CancelSignal> current = new java.util.concurrent.atomic.AtomicReference<>();
-        EventStream events = new EventStream(req, res, executionId, spec.maxOutputBytes(),
-                () -> {
-                    CancelSignal c = current.get();
-                    if (c != null) {
-                        c.cancel(CancelSignal.Reason.CLIENT_GONE);
-                    }
-                }, metrics::truncated);
-        try (events) {
-            executions.execute(principal(req), spec, parsed.sessionId(), arrival, (sandbox, cancel) -> {
-                current.set(cancel);
-                events.open();
-                if (events.gone()) {
-                    cancel.cancel(CancelSignal.Reason.CLIENT_GONE);
-                }
-                try {
-                    RunOutcome outcome = sandbox.run(spec, events, cancel);
-                    record(spec, parsed, outcome);
-                    if (cancel.reason() == CancelSignal.Reason.CLIENT_GONE) {
-                        metrics.clientDisconnected();
-                    }
-                    finish(events, spec, outcome, cancel);
-                } catch (ContainerGoneException | Isol8Exception.Conflict e) {
+        Call call = call(req, System.nanoTime());
+        CancelSignal cancel = new CancelSignal();
+        try (EventStream events = new EventStream(req, res, call.executionId(), call.spec().maxOutputBytes(), cancel)) {
+            try {
+                Finished finished = executions.run(call, events, cancel);
+                finish(events, call.spec(), finished.outcome(), cancel);
+            } catch (RuntimeException e) {
+                if (!events.isOpen()) {
                     throw e;
-                } catch (RuntimeException e) {
-                    metrics.execution(spec.runtime(), parsed.sessionId().isPresent(), "error", 0);
-                    LOG.log(Level.WARNING, "execution " + executionId + " failed", e);
-                    events.error(e instanceof Isol8Exception ? e.getMessage() : "Execution failed: " + e.getMessage(), Phase.CODE);
-                    events.exit("1", Phase.CODE);
                 }
-                return null;
-            });
-        } catch (RuntimeException e) {
-            if (!events.isOpen()) {
-                throw e;
+                events.failed(ErrorMapping.clientMessage(e, "execution " + call.executionId()));
             }
-            events.error(e.getMessage(), null);
         }
-    }
-
-    private void record(ExecutionSpec spec, ParsedExecution parsed, RunOutcome outcome) {
-        String result = switch (outcome.ending()) {
-            case TIMED_OUT -> "timeout";
-            case OOM_KILLED -> "oom";
-            case CANCELLED -> "error";
-            case EXITED -> outcome.failedPhase().isPresent() ? "setup_failed" : outcome.exitCode() == 0 ? "ok" : "nonzero";
-        };
-        metrics.execution(spec.runtime(), parsed.sessionId().isPresent(), result, outcome.durationMs() / 1000.0);
-        LOG.info(() -> "execution runtime=" + spec.runtime().wireName()
-                + " kind=" + (parsed.sessionId().isPresent() ? "session" : "ephemeral") + " outcome=" + result
-                + " exit=" + outcome.exitCode() + " timedOut=" + (outcome.ending() == Ending.TIMED_OUT)
-                + " oomKilled=" + (outcome.ending() == Ending.OOM_KILLED) + " codeMs=" + outcome.durationMs());
     }
 
     private static void finish(EventStream events, ExecutionSpec spec, RunOutcome outcome, CancelSignal cancel) {

@@ -65,16 +65,19 @@ public final class Metrics implements Telemetry {
         httpRequests.labelValues(method, route, Integer.toString(status)).inc();
     }
 
-    void execution(Runtime runtime, boolean session, String outcome, double seconds) {
+    @Override
+    public void executionFinished(Runtime runtime, boolean session, String outcome, double seconds) {
         executions.labelValues(runtime.wireName(), session ? "session" : "ephemeral", outcome).inc();
         executionSeconds.labelValues(runtime.wireName()).observe(seconds);
     }
 
-    void truncated(String stream) {
+    @Override
+    public void truncated(String stream) {
         truncations.labelValues(stream).inc();
     }
 
-    void clientDisconnected() {
+    @Override
+    public void clientDisconnected() {
         disconnects.inc();
     }
 

@@ -44,7 +44,7 @@ public final class Routes {
                 .error(Throwable.class, new ErrorMapping())
                 .register(new HealthService(version, engine, executions))
                 .register(new ExecuteService(new ExecutionRequestParser(config, hostCpus), executions,
-                        config.limits().maxRequestBytes(), metrics))
+                        config.limits().maxRequestBytes()))
                 .get("/openapi.yaml", (req, res) -> {
                     res.header(HeaderNames.CONTENT_TYPE, "application/yaml");
                     res.send(OPENAPI.get());

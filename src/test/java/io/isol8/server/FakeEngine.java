@@ -1,43 +1,91 @@
 package io.isol8.server;
 
 import io.isol8.core.ExecutionSpec;
+import io.isol8.core.Isol8Exception;
 import io.isol8.core.Runtime;
 import io.isol8.core.Source;
 import io.isol8.engine.CancelSignal;
+import io.isol8.engine.ContainerGoneException;
 import io.isol8.engine.Engine;
+import io.isol8.engine.OutputChannel;
 import io.isol8.engine.OutputSink;
 import io.isol8.engine.Phase;
 import io.isol8.engine.RunOutcome;
+import io.isol8.engine.RunOutcome.Ending;
+import io.isol8.engine.RunOutcome.FailedPhase;
 import io.isol8.engine.Sandbox;
 import io.isol8.engine.StreamKind;
 
+import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A working in-memory engine for HTTP tests: a program's code is a script of lines
- * {@code out:<text>}, {@code err:<text>} and {@code exit:<n>}; it runs instantly.
+ * A working in-memory engine for HTTP tests that can play every ending the Docker engine has. A program
+ * (its {@code code} or {@code cmd}, and its {@code setupScript}) is a script, one directive per line:
+ * <ul>
+ *   <li>{@code out:<text>} / {@code err:<text>}: a line on stdout / stderr (through the real decoding,
+ *       masking and cap of {@link OutputChannel});</li>
+ *   <li>{@code bytes:<n>}: {@code n} times {@code x} on stdout, no newline;</li>
+ *   <li>{@code sleep:<ms>}: a pause that a cancel cuts short;</li>
+ *   <li>{@code exit:<n>}: the exit code (default 0);</li>
+ *   <li>{@code timeout} / {@code oom}: the deadline passes / the OOM killer strikes (exit 137);</li>
+ *   <li>{@code hang}: waits until cancelled, then ends as cancelled (exit 137);</li>
+ *   <li>{@code lost}: the Docker connection fails mid-run; {@code gone}: the container disappears;
+ *       {@code bug}: an unexpected exception with internal text.</li>
+ * </ul>
+ * {@code installPackages} containing {@code fail} fail the install (exit 1), {@code slow} time it out.
+ * Engine-wide knobs: {@link #deadWarm} (next ephemeral containers that are dead), {@link #startDelayMs},
+ * {@link #reachable}, {@link #imageMissing}. Every container handed out is tracked in {@link #live}
+ * until discarded, so tests can check that nothing leaks.
  */
 final class FakeEngine implements Engine {
     final AtomicInteger created = new AtomicInteger();
     final AtomicInteger discarded = new AtomicInteger();
+    final AtomicInteger deadWarm = new AtomicInteger();
+    final Set<String> live = ConcurrentHashMap.newKeySet();
+    final Map<String, byte[]> files = new ConcurrentHashMap<>();
     volatile boolean reachable = true;
+    volatile boolean imageMissing;
+    volatile long startDelayMs;
+    /** Counted down when a run starts waiting in {@code hang} or {@code sleep}. */
+    volatile CountDownLatch waiting = new CountDownLatch(1);
+    /** Counted down when a run ends because it was cancelled. */
+    volatile CountDownLatch cancelled = new CountDownLatch(1);
+    volatile CancelSignal.Reason lastCancel;
 
     @Override
     public Sandbox ephemeral(ExecutionSpec spec) {
-        return new FakeSandbox(true);
+        return open(spec, true, deadWarm.getAndUpdate(n -> Math.max(0, n - 1)) > 0);
     }
 
     @Override
     public Sandbox session(ExecutionSpec spec, String principal, String sessionId) {
-        return new FakeSandbox(false);
+        return open(spec, false, false);
+    }
+
+    private Sandbox open(ExecutionSpec spec, boolean ephemeral, boolean dead) {
+        if (imageMissing) {
+            throw Isol8Exception.Unavailable.imageMissing(spec.container().image(), spec.runtime());
+        }
+        pause(startDelayMs, null);
+        FakeSandbox box = new FakeSandbox(ephemeral, dead);
+        live.add(box.id);
+        return box;
     }
 
     @Override
     public void discard(String containerId) {
-        discarded.incrementAndGet();
+        if (live.remove(containerId)) {
+            discarded.incrementAndGet();
+        }
     }
 
     @Override
@@ -49,7 +97,7 @@ final class FakeEngine implements Engine {
     public Map<Runtime, Boolean> images() {
         Map<Runtime, Boolean> m = new EnumMap<>(Runtime.class);
         for (Runtime r : Runtime.values()) {
-            m.put(r, true);
+            m.put(r, !imageMissing);
         }
         return m;
     }
@@ -71,14 +119,34 @@ final class FakeEngine implements Engine {
 
     @Override
     public void close() {
+        live.clear();
+    }
+
+    /** Sleeps {@code ms}, or until {@code cancel} fires; true if cancelled. */
+    private static boolean pause(long ms, CancelSignal cancel) {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        while (System.nanoTime() < end) {
+            if (cancel != null && cancel.isCancelled()) {
+                return true;
+            }
+            try {
+                Thread.sleep(Math.min(5, Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime()))));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return true;
+            }
+        }
+        return cancel != null && cancel.isCancelled();
     }
 
     private final class FakeSandbox implements Sandbox {
         private final String id = "%064x".formatted(created.incrementAndGet());
         private final boolean ephemeral;
+        private final boolean dead;
 
-        FakeSandbox(boolean ephemeral) {
+        FakeSandbox(boolean ephemeral, boolean dead) {
             this.ephemeral = ephemeral;
+            this.dead = dead;
         }
 
         @Override
@@ -88,18 +156,98 @@ final class FakeEngine implements Engine {
 
         @Override
         public RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel) {
-            int exit = 0;
+            if (dead) {
+                throw new ContainerGoneException(id);
+            }
+            var secrets = spec.secrets().values();
+            if (spec.installPackages().contains("fail")) {
+                return new RunOutcome(1, 0, Ending.EXITED, Optional.of(FailedPhase.INSTALL), "",
+                        "ERROR: no package named fail\n", Map.of(), 0, 0);
+            }
+            if (spec.installPackages().contains("slow")) {
+                return new RunOutcome(137, 0, Ending.TIMED_OUT, Optional.of(FailedPhase.INSTALL), "", "", Map.of(), 0, 0);
+            }
+            OutputChannel out = new OutputChannel(StreamKind.STDOUT, spec.maxOutputBytes(), secrets, sink);
+            OutputChannel err = new OutputChannel(StreamKind.STDERR, spec.maxOutputBytes(), secrets, sink);
+            if (spec.setupScript().isPresent()) {
+                Played setup = play(spec.setupScript().get(), Phase.SETUP, out, err, cancel);
+                if (setup.ending != Ending.EXITED || setup.exit != 0) {
+                    return new RunOutcome(setup.exit, 0, setup.ending,
+                            setup.ending == Ending.CANCELLED ? Optional.empty() : Optional.of(FailedPhase.SETUP),
+                            "", "", Map.of(), out.totalBytes(), err.totalBytes());
+                }
+                sink.setupSucceeded();
+            }
             String script = spec.source() instanceof Source.Code c ? c.text() : ((Source.Command) spec.source()).command();
-            for (String line : script.split("\n")) {
-                if (line.startsWith("out:")) {
-                    sink.output(StreamKind.STDOUT, Phase.CODE, line.substring(4) + "\n");
-                } else if (line.startsWith("err:")) {
-                    sink.output(StreamKind.STDERR, Phase.CODE, line.substring(4) + "\n");
-                } else if (line.startsWith("exit:")) {
-                    exit = Integer.parseInt(line.substring(5));
+            long start = System.nanoTime();
+            Played code = play(script, Phase.CODE, out, err, cancel);
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            Map<String, byte[]> read = new LinkedHashMap<>();
+            for (String path : spec.outputPaths()) {
+                byte[] content = files.get(path);
+                if (content != null) {
+                    read.put(path, content);
                 }
             }
-            return new RunOutcome(exit, 1, RunOutcome.Ending.EXITED, Optional.empty(), "", "", Map.of(), 0, 0);
+            return new RunOutcome(code.exit, code.ending == Ending.TIMED_OUT ? spec.timeoutMs() : ms, code.ending,
+                    Optional.empty(), "", "", read, out.totalBytes(), err.totalBytes());
+        }
+
+        private record Played(int exit, Ending ending) {
+        }
+
+        private Played play(String script, Phase phase, OutputChannel out, OutputChannel err, CancelSignal cancel) {
+            int exit = 0;
+            try {
+                for (String line : script.split("\n")) {
+                    if (line.startsWith("out:")) {
+                        byte[] b = (line.substring(4) + "\n").getBytes(StandardCharsets.UTF_8);
+                        out.write(b, 0, b.length, phase);
+                    } else if (line.startsWith("err:")) {
+                        byte[] b = (line.substring(4) + "\n").getBytes(StandardCharsets.UTF_8);
+                        err.write(b, 0, b.length, phase);
+                    } else if (line.startsWith("bytes:")) {
+                        byte[] b = "x".repeat(Integer.parseInt(line.substring(6))).getBytes(StandardCharsets.UTF_8);
+                        out.write(b, 0, b.length, phase);
+                    } else if (line.startsWith("sleep:")) {
+                        waiting.countDown();
+                        if (pause(Long.parseLong(line.substring(6)), cancel)) {
+                            return cancelled(cancel);
+                        }
+                    } else if (line.startsWith("exit:")) {
+                        exit = Integer.parseInt(line.substring(5));
+                    } else {
+                        switch (line) {
+                            case "timeout" -> {
+                                return new Played(137, Ending.TIMED_OUT);
+                            }
+                            case "oom" -> {
+                                return new Played(137, Ending.OOM_KILLED);
+                            }
+                            case "hang" -> {
+                                waiting.countDown();
+                                pause(600_000, cancel);
+                                return cancelled(cancel);
+                            }
+                            case "lost" -> throw Isol8Exception.Unavailable.engineUnreachable(endpoint(), null, null);
+                            case "gone" -> throw new ContainerGoneException(id);
+                            case "bug" -> throw new IllegalStateException("internal detail com.example.Secret");
+                            default -> {
+                            }
+                        }
+                    }
+                }
+                return new Played(exit, Ending.EXITED);
+            } finally {
+                out.endPhase(phase);
+                err.endPhase(phase);
+            }
+        }
+
+        private Played cancelled(CancelSignal cancel) {
+            lastCancel = cancel.reason();
+            cancelled.countDown();
+            return new Played(137, Ending.CANCELLED);
         }
 
         @Override
@@ -109,11 +257,16 @@ final class FakeEngine implements Engine {
 
         @Override
         public byte[] readFile(String path, long maxBytes) {
-            throw new io.isol8.core.Isol8Exception.NotFound("File not found: " + path);
+            byte[] content = files.get(path);
+            if (content == null) {
+                throw new Isol8Exception.NotFound("File not found: " + path);
+            }
+            return content;
         }
 
         @Override
         public void writeFile(String path, byte[] content, String sizeHint) {
+            files.put(path, content);
         }
 
         @Override

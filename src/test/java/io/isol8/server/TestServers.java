@@ -23,7 +23,7 @@ final class TestServers {
         Isol8Config config = Isol8Config.builtIn();
         Metrics metrics = new Metrics();
         Executions executions = new Executions(engine, new Sessions(engine, 100),
-                new Admission(10, 100, metrics), 30_000, 8);
+                new Admission(10, 100, metrics), 30_000, 8, metrics);
         metrics.bind("1.0.0", engine, executions);
         Routes.configure(routing, config, "1.0.0", Map.of("default", KeyDigest.of(KEY), "other", KeyDigest.of(OTHER_KEY)), engine,
                 executions, 2, metrics);
