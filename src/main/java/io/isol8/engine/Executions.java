@@ -88,7 +88,7 @@ public final class Executions {
                 + " codeMs=" + outcome.durationMs());
     }
 
-    private Finished ephemeral(Call call, OutputSink sink, CancelSignal cancel) {
+    private Finished ephemeral(Call call, Observed sink, CancelSignal cancel) {
         ExecutionSpec spec = call.spec();
         try (Admission.Permit permit = admission.acquire(deadline(call), queueTimeoutMs)) {
             checkOpen();
@@ -97,6 +97,9 @@ public final class Executions {
                 sink.started();
                 return new Finished(sandbox.containerId(), sandbox.run(spec, sink, cancel));
             } catch (ContainerGoneException e) {
+                if (sink.produced) {
+                    throw new Isol8Exception.Unavailable("The container stopped while the program was running.");
+                }
                 LOG.info("execution " + call.executionId() + ": a warm container was gone; retrying with a fresh one");
             }
             try (Sandbox fresh = engine.ephemeral(spec)) {
@@ -170,11 +173,15 @@ public final class Executions {
         }
     }
 
-    /** Passes output on and reports truncations; remembers whether the run started. */
+    /**
+     * Passes output on and reports truncations; remembers whether the run started and whether it produced
+     * output (a run that did is never repeated on another container).
+     */
     private static final class Observed implements OutputSink {
         private final OutputSink sink;
         private final Telemetry telemetry;
         private boolean started;
+        private boolean produced;
 
         Observed(OutputSink sink, Telemetry telemetry) {
             this.sink = sink;
@@ -189,6 +196,7 @@ public final class Executions {
 
         @Override
         public void output(StreamKind stream, Phase phase, String text) {
+            produced = true;
             sink.output(stream, phase, text);
         }
 
