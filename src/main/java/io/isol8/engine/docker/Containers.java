@@ -2,6 +2,7 @@ package io.isol8.engine.docker;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HostConfig;
@@ -9,7 +10,6 @@ import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.api.model.Ulimit;
 import io.isol8.core.ContainerSettings;
-import io.isol8.core.Isol8Exception;
 import io.isol8.core.Network;
 import io.isol8.core.Runtime;
 
@@ -48,9 +48,8 @@ public final class Containers {
     }
 
     /**
-     * Creates and starts a container; returns its id.
-     *
-     * @throws Isol8Exception.Unavailable the image is missing
+     * Creates and starts a container; returns its id. Docker's failures are thrown as they are (a 404 means
+     * the image is missing); {@link DockerFailures#creating} translates them.
      */
     String createAndStart(ContainerSettings s, Owner owner) {
         Map<String, String> labels = new LinkedHashMap<>();
@@ -63,14 +62,9 @@ public final class Containers {
             labels.put("io.isol8.principal", owner.principal());
         }
         labels.put("io.isol8.version", version);
-        String id;
-        try {
-            id = hardened(docker, s, "isol8-" + owner.kind() + "-" + HexFormat.of().formatHex(randomBytes()), labels)
-                    .exec()
-                    .getId();
-        } catch (NotFoundException e) {
-            throw Isol8Exception.Unavailable.imageMissing(s.image(), owner.runtime());
-        }
+        String id = hardened(docker, s, "isol8-" + owner.kind() + "-" + HexFormat.of().formatHex(randomBytes()), labels)
+                .exec()
+                .getId();
         start(docker, id);
         return id;
     }
@@ -135,7 +129,7 @@ public final class Containers {
     public static void remove(DockerClient docker, String id) {
         try {
             docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
-        } catch (NotFoundException | com.github.dockerjava.api.exception.ConflictException e) {
+        } catch (NotFoundException | ConflictException e) {
             // already gone or going
         }
     }

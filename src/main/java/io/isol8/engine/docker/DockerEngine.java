@@ -1,8 +1,6 @@
 package io.isol8.engine.docker;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.exception.NotFoundException;
-import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
@@ -18,13 +16,8 @@ import io.isol8.engine.Telemetry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -35,26 +28,20 @@ import java.util.logging.Logger;
  */
 public final class DockerEngine implements Engine {
     private static final Logger LOG = Logger.getLogger(DockerEngine.class.getName());
-    private static final long IMAGE_CACHE_NANOS = TimeUnit.SECONDS.toNanos(30);
-    private static final long PING_CACHE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final Isol8Config config;
-    private final String instanceId;
     private final String endpoint;
     private final DockerClient docker;
     private final Containers containers;
     private final ExecRunner execs;
     private final WarmPool pool;
-    private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
-    private final Semaphore removals = new Semaphore(4);
+    private final DockerFailures failures;
+    private final EngineProbe probe;
+    private final Reaper reaper;
     private final Map<Runtime, ContainerSettings> defaults = new EnumMap<>(Runtime.class);
     private final Telemetry telemetry;
     private volatile boolean swept;
     private volatile boolean closed;
-    private volatile Map<Runtime, Boolean> images = Map.of();
-    private volatile long imagesCheckedAt = Long.MIN_VALUE / 2;
-    private volatile boolean pingOk;
-    private volatile long pingedAt = Long.MIN_VALUE / 2;
 
     /**
      * Connects lazily; the start-up sweep and the pool start in the background (see {@link #start()}).
@@ -66,7 +53,6 @@ public final class DockerEngine implements Engine {
     public DockerEngine(Isol8Config config, String instanceId, String version, Telemetry telemetry) {
         this.config = config;
         this.telemetry = telemetry;
-        this.instanceId = instanceId;
         this.endpoint = endpoint(config);
         DefaultDockerClientConfig clientConfig = DefaultDockerClientConfig.createDefaultConfigBuilder()
                 .withDockerHost(endpoint).build();
@@ -78,12 +64,13 @@ public final class DockerEngine implements Engine {
                 .build();
         this.docker = DockerClientImpl.getInstance(clientConfig, http);
         this.containers = new Containers(docker, instanceId, version);
-        this.execs = new ExecRunner(docker);
-        for (Runtime r : Runtime.values()) {
-            defaults.put(r, defaultSettings(config, r));
-        }
+        this.failures = new DockerFailures(docker, endpoint, telemetry);
+        this.execs = new ExecRunner(docker, failures);
+        this.probe = new EngineProbe(docker, config.images());
+        this.reaper = new Reaper(docker, containers, failures, telemetry, instanceId);
         Map<Runtime, Integer> sizes = new EnumMap<>(Runtime.class);
         for (Runtime r : Runtime.values()) {
+            defaults.put(r, defaultSettings(config, r));
             sizes.put(r, config.pool().sizeOf(r));
         }
         this.pool = new WarmPool(sizes, this::createWarm, this::discard);
@@ -101,12 +88,8 @@ public final class DockerEngine implements Engine {
         Thread.ofVirtual().name("isol8-sweep").start(() -> {
             while (!closed) {
                 try {
-                    List<Container> leftovers = ownContainers();
+                    reaper.sweep();
                     swept = true;
-                    if (!leftovers.isEmpty()) {
-                        LOG.info("removing " + leftovers.size() + " container(s) left by an earlier run");
-                    }
-                    leftovers.forEach(c -> discard(c.getId()));
                     pool.start();
                     return;
                 } catch (RuntimeException e) {
@@ -123,12 +106,12 @@ public final class DockerEngine implements Engine {
 
     @Override
     public Sandbox ephemeral(ExecutionSpec spec) {
-        ensureImage(spec);
+        probe.ensureImage(spec);
         if (WarmPool.eligible(spec.container(), defaults.get(spec.runtime()))) {
             Optional<String> warm = pool.take(spec.runtime());
             telemetry.poolRequest(spec.runtime(), warm.isPresent());
             if (warm.isPresent()) {
-                return new DockerSandbox(warm.get(), execs, this, this::discard, pool::discardIdle);
+                return new DockerSandbox(warm.get(), execs, maxFileBytes(), this::discard, true, pool::discardIdle);
             }
         }
         return sandbox(create(spec.container(), Containers.Owner.of("ephemeral", spec.runtime())), true);
@@ -136,23 +119,21 @@ public final class DockerEngine implements Engine {
 
     @Override
     public Sandbox session(ExecutionSpec spec, String principal, String sessionId) {
-        ensureImage(spec);
+        probe.ensureImage(spec);
         String id = create(spec.container(), new Containers.Owner("session", spec.runtime(), sessionId, principal));
         return sandbox(id, false);
     }
 
     private Sandbox sandbox(String id, boolean removeOnClose) {
-        return new DockerSandbox(id, execs, this, removeOnClose ? this::discard : c -> { }, () -> { });
+        return new DockerSandbox(id, execs, maxFileBytes(), this::discard, removeOnClose, () -> { });
     }
 
+    /** Creates and starts a container on the request path; Docker's failures become 503s. */
     private String create(ContainerSettings settings, Containers.Owner owner) {
         try {
             return timedCreate(settings, owner);
-        } catch (Isol8Exception e) {
-            throw e;
         } catch (RuntimeException e) {
-            telemetry.dockerError("create");
-            throw unavailable(e);
+            throw failures.creating(settings.image(), owner.runtime(), e);
         }
     }
 
@@ -165,90 +146,28 @@ public final class DockerEngine implements Engine {
         return id;
     }
 
+    /** The pool's creations: failures are logged by the pool and retried later, not counted as errors. */
     private String createWarm(Runtime runtime) {
         return timedCreate(defaults.get(runtime), Containers.Owner.of("warm", runtime));
     }
 
-    private void ensureImage(ExecutionSpec spec) {
-        if (spec.container().image().equals(config.images().of(spec.runtime()))
-                && !images().getOrDefault(spec.runtime(), true)) {
-            imagesCheckedAt = Long.MIN_VALUE / 2;
-            if (!images().getOrDefault(spec.runtime(), true)) {
-                throw Isol8Exception.Unavailable.imageMissing(spec.container().image(), spec.runtime());
-            }
-        }
-    }
-
     @Override
     public void discard(String containerId) {
-        background.submit(() -> {
-            removals.acquireUninterruptibly();
-            try {
-                for (int attempt = 0; attempt < 3; attempt++) {
-                    try {
-                        containers.remove(containerId);
-                        telemetry.containerRemoved();
-                        LOG.fine(() -> "removed container " + containerId.substring(0, 12));
-                        return;
-                    } catch (RuntimeException e) {
-                        telemetry.dockerError("remove");
-                        LOG.log(Level.FINE, "remove of " + containerId + " failed", e);
-                        Thread.sleep(200L << attempt);
-                    }
-                }
-                LOG.warning("container " + containerId + " could not be removed; the next start-up sweep will");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                removals.release();
-            }
-        });
+        reaper.discard(containerId);
     }
 
-    long maxFileBytes() {
+    private long maxFileBytes() {
         return config.limits().maxFileBytes();
     }
 
     @Override
     public boolean reachable() {
-        long now = System.nanoTime();
-        if (now - pingedAt > PING_CACHE_NANOS) {
-            try {
-                docker.pingCmd().exec();
-                pingOk = true;
-            } catch (RuntimeException e) {
-                pingOk = false;
-            }
-            pingedAt = now;
-        }
-        return pingOk;
+        return probe.reachable();
     }
 
     @Override
     public Map<Runtime, Boolean> images() {
-        long now = System.nanoTime();
-        if (now - imagesCheckedAt > IMAGE_CACHE_NANOS) {
-            Map<Runtime, Boolean> found = new EnumMap<>(Runtime.class);
-            try {
-                for (Runtime r : Runtime.values()) {
-                    found.put(r, imageExists(config.images().of(r)));
-                }
-                images = Map.copyOf(found);
-                imagesCheckedAt = now;
-            } catch (RuntimeException e) {
-                return images;
-            }
-        }
-        return images;
-    }
-
-    private boolean imageExists(String image) {
-        try {
-            docker.inspectImageCmd(image).exec();
-            return true;
-        } catch (NotFoundException e) {
-            return false;
-        }
+        return probe.images();
     }
 
     @Override
@@ -266,25 +185,22 @@ public final class DockerEngine implements Engine {
         return swept;
     }
 
-    /** Removes every container of this instance, several at once, bounded to about 10 s. */
+    /**
+     * Removes every container of this instance, several at once, bounded to about 10 s.
+     *
+     * @throws Isol8Exception.Unavailable Docker does not answer
+     */
     public int removeAll() {
-        List<Container> own = ownContainers();
-        try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
-            own.forEach(c -> parallel.submit(() -> containers.remove(c.getId())));
-            parallel.shutdown();
-            parallel.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return own.size();
+        return reaper.removeAll();
     }
 
-    /** Removes every isol8-managed container of any instance ({@code isol8 cleanup --all}). */
+    /**
+     * Removes every isol8-managed container of any instance ({@code isol8 cleanup --all}).
+     *
+     * @throws Isol8Exception.Unavailable Docker does not answer
+     */
     public int removeEveryManaged() {
-        List<Container> all = docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(Containers.MANAGED, "true")).exec();
-        all.forEach(c -> containers.remove(c.getId()));
-        return all.size();
+        return reaper.removeEveryManaged();
     }
 
     /** Closes the Docker client only (for one-shot commands). */
@@ -296,11 +212,10 @@ public final class DockerEngine implements Engine {
         }
     }
 
-    private List<Container> ownContainers() {
-        return docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(Containers.MANAGED, "true", Containers.INSTANCE, instanceId)).exec();
-    }
-
+    /**
+     * Stops the pool, removes this instance's containers (sandbox.md §11.3), waits for background removals
+     * and closes the client.
+     */
     @Override
     public void close() {
         closed = true;
@@ -310,26 +225,8 @@ public final class DockerEngine implements Engine {
         } catch (RuntimeException e) {
             LOG.warning("could not remove this instance's containers: " + e.getMessage());
         }
-        background.shutdown();
-        try {
-            background.awaitTermination(5, TimeUnit.SECONDS);
-            docker.close();
-        } catch (IOException | InterruptedException e) {
-            LOG.log(Level.FINE, "docker client close", e);
-        }
-    }
-
-    Telemetry telemetry() {
-        return telemetry;
-    }
-
-    Isol8Exception.Unavailable unavailable(RuntimeException e) {
-        Throwable root = e;
-        while (root.getCause() != null) {
-            root = root.getCause();
-        }
-        String detail = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        return Isol8Exception.Unavailable.engineUnreachable(endpoint, detail, e);
+        reaper.close();
+        closeClient();
     }
 
     private static String endpoint(Isol8Config config) {

@@ -3,10 +3,9 @@ package io.isol8.engine.docker;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.ExecStartCmd;
-import com.github.dockerjava.api.exception.ConflictException;
-import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
+import io.isol8.core.Isol8Exception;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.ContainerGoneException;
 
@@ -14,6 +13,7 @@ import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -30,11 +30,15 @@ final class ExecRunner {
     private static final Logger LOG = Logger.getLogger(ExecRunner.class.getName());
     private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final Object END = new Object();
+    private static final long EXIT_STATUS_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private static final long KILL_SETTLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final DockerClient docker;
+    private final DockerFailures failures;
 
-    ExecRunner(DockerClient docker) {
+    ExecRunner(DockerClient docker, DockerFailures failures) {
         this.docker = docker;
+        this.failures = failures;
     }
 
     /** Receives output frames on the calling thread. */
@@ -50,10 +54,17 @@ final class ExecRunner {
      * Runs {@code cmd} and blocks until it ends, {@code deadlineNanos} (System.nanoTime) passes, or
      * {@code cancel} fires.
      *
-     * @throws ContainerGoneException the container is not running
+     * @throws ContainerGoneException     the container is not running (any more)
+     * @throws Isol8Exception.Unavailable Docker failed, or never told the exit status
      */
     Result run(String containerId, List<String> cmd, List<String> env, byte[] stdin, FrameHandler handler,
                long deadlineNanos, CancelSignal cancel) {
+        return failures.inContainer(containerId, "exec",
+                () -> execute(containerId, cmd, env, stdin, handler, deadlineNanos, cancel));
+    }
+
+    private Result execute(String containerId, List<String> cmd, List<String> env, byte[] stdin, FrameHandler handler,
+                           long deadlineNanos, CancelSignal cancel) {
         long started = System.nanoTime();
         String execId = create(containerId, cmd, env, stdin.length > 0);
         Queue queue = new Queue();
@@ -88,7 +99,13 @@ final class ExecRunner {
         if (cancel.isCancelled()) {
             return new Result(-1, false, true);
         }
-        int exit = exitCode(execId);
+        int exit;
+        try {
+            exit = exitCode(containerId, execId);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Result(-1, false, true);
+        }
         if (LOG.isLoggable(Level.FINE)) {
             // the launcher's arguments after the script are numbers, validated paths and the fixed command
             LOG.fine("exec " + containerId.substring(0, 12) + " " + String.join(" ", cmd.subList(4, cmd.size()))
@@ -106,58 +123,40 @@ final class ExecRunner {
     }
 
     private String create(String containerId, List<String> cmd, List<String> env, boolean attachStdin) {
-        try {
-            return docker.execCreateCmd(containerId)
-                    .withUser(USER)
-                    .withAttachStdin(attachStdin)
-                    .withAttachStdout(true)
-                    .withAttachStderr(true)
-                    .withTty(false)
-                    .withWorkingDir("/sandbox")
-                    .withEnv(env)
-                    .withCmd(cmd.toArray(String[]::new))
-                    .exec()
-                    .getId();
-        } catch (NotFoundException | ConflictException e) {
-            throw new ContainerGoneException(containerId);
-        }
+        return docker.execCreateCmd(containerId)
+                .withUser(USER)
+                .withAttachStdin(attachStdin)
+                .withAttachStdout(true)
+                .withAttachStderr(true)
+                .withTty(false)
+                .withWorkingDir("/sandbox")
+                .withEnv(env)
+                .withCmd(cmd.toArray(String[]::new))
+                .exec()
+                .getId();
     }
 
-    private int exitCode(String execId) {
-        for (int i = 0; i < 20; i++) {
+    /** The exec's exit status, once Docker has settled it ({@link ExitStatus}). */
+    private int exitCode(String containerId, String execId) throws InterruptedException {
+        OptionalInt status = ExitStatus.await(() -> {
             var inspect = docker.inspectExecCmd(execId).exec();
-            if (!Boolean.TRUE.equals(inspect.isRunning()) && inspect.getExitCodeLong() != null) {
-                return inspect.getExitCodeLong().intValue();
-            }
-            Thread.onSpinWait();
+            return !Boolean.TRUE.equals(inspect.isRunning()) && inspect.getExitCodeLong() != null
+                    ? OptionalInt.of(inspect.getExitCodeLong().intValue()) : OptionalInt.empty();
+        }, EXIT_STATUS_NANOS);
+        if (status.isEmpty()) {
+            throw failures.noExitStatus(containerId);
         }
-        return 1;
+        return status.getAsInt();
     }
 
-    /** Stdout of a helper: bytes up to a limit, stderr as text. */
-    static final class Captured implements FrameHandler {
-        final java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
-        final StringBuilder stderr = new StringBuilder();
-        private final long maxBytes;
-        boolean overflow;
-        int exitCode;
-
-        Captured(long maxBytes) {
-            this.maxBytes = maxBytes;
-        }
-
-        @Override
-        public void frame(boolean isStderr, byte[] payload) {
-            if (isStderr) {
-                if (stderr.length() < 4096) {
-                    stderr.append(new String(payload, java.nio.charset.StandardCharsets.UTF_8));
-                }
-            } else if (stdout.size() + (long) payload.length <= maxBytes) {
-                stdout.writeBytes(payload);
-            } else {
-                overflow = true;
-            }
-        }
+    /**
+     * Confirms the container still runs, allowing it up to a second to be seen stopping: for when a helper
+     * failed in a way only a dying container explains.
+     *
+     * @throws ContainerGoneException it stopped or was removed
+     */
+    void requireRunning(String containerId) {
+        failures.requireRunning(containerId, KILL_SETTLE_NANOS);
     }
 
     /** The callback: a bounded queue; when the reader has gone it drops frames instead of blocking. */

@@ -71,7 +71,11 @@ public final class Scripts {
             rm -f /tmp/.isol8-put.err
             """;
 
-    /** Writes a tar of the readable regular files among {@code $2…} while their total stays ≤ {@code $1}. */
+    /**
+     * Writes a tar of the readable regular files among {@code $2…} while their total stays ≤ {@code $1}. A file
+     * that vanishes or turns unreadable between the check and tar is left out too ({@code --ignore-failed-read}),
+     * so any other exit status means the helper itself failed.
+     */
     static final String READ_OUTPUTS = """
             max=$1; shift; total=0
             for p in "$@"; do
@@ -80,6 +84,6 @@ public final class Scripts {
               [ $((total + s)) -le "$max" ] || continue
               total=$((total + s))
               printf '%s\\0' "${p#/}"
-            done | tar -c -f - -C / --no-recursion --null -T -
+            done | tar -c -f - -C / --no-recursion --ignore-failed-read --null -T -
             """;
 }

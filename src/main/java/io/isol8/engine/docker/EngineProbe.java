@@ -1,0 +1,93 @@
+package io.isol8.engine.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.NotFoundException;
+import io.isol8.config.Isol8Config;
+import io.isol8.core.ExecutionSpec;
+import io.isol8.core.Isol8Exception;
+import io.isol8.core.Runtime;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Cached answers about the engine, kept off the request path (sandbox.md §1): whether it answers a ping
+ * (cached 1 s) and which runtime images it has (cached 30 s, re-checked at once when a request needs a
+ * missing one).
+ */
+final class EngineProbe {
+    private static final long IMAGE_CACHE_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private static final long PING_CACHE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long LONG_AGO = Long.MIN_VALUE / 2;
+
+    private final DockerClient docker;
+    private final Isol8Config.Images configured;
+    private volatile Map<Runtime, Boolean> images = Map.of();
+    private volatile long imagesCheckedAt = LONG_AGO;
+    private volatile boolean pingOk;
+    private volatile long pingedAt = LONG_AGO;
+
+    EngineProbe(DockerClient docker, Isol8Config.Images configured) {
+        this.docker = docker;
+        this.configured = configured;
+    }
+
+    /** Whether Docker answered its last ping; pings at most once a second. Never throws. */
+    boolean reachable() {
+        long now = System.nanoTime();
+        if (now - pingedAt > PING_CACHE_NANOS) {
+            try {
+                docker.pingCmd().exec();
+                pingOk = true;
+            } catch (RuntimeException e) {
+                pingOk = false;
+            }
+            pingedAt = now;
+        }
+        return pingOk;
+    }
+
+    /** Which configured runtime images exist; the last known answer while Docker does not answer. */
+    Map<Runtime, Boolean> images() {
+        long now = System.nanoTime();
+        if (now - imagesCheckedAt > IMAGE_CACHE_NANOS) {
+            Map<Runtime, Boolean> found = new EnumMap<>(Runtime.class);
+            try {
+                for (Runtime r : Runtime.values()) {
+                    found.put(r, exists(configured.of(r)));
+                }
+                images = Map.copyOf(found);
+                imagesCheckedAt = now;
+            } catch (RuntimeException e) {
+                return images;
+            }
+        }
+        return images;
+    }
+
+    /**
+     * Fails fast when the request uses its runtime's configured image and that image is known to be missing
+     * (after one fresh look).
+     *
+     * @throws Isol8Exception.Unavailable the image is missing
+     */
+    void ensureImage(ExecutionSpec spec) {
+        if (spec.container().image().equals(configured.of(spec.runtime()))
+                && !images().getOrDefault(spec.runtime(), true)) {
+            imagesCheckedAt = LONG_AGO;
+            if (!images().getOrDefault(spec.runtime(), true)) {
+                throw Isol8Exception.Unavailable.imageMissing(spec.container().image(), spec.runtime());
+            }
+        }
+    }
+
+    private boolean exists(String image) {
+        try {
+            docker.inspectImageCmd(image).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+}
