@@ -58,6 +58,11 @@ final class FakeServer implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(uri.resolve(path)).header("Authorization", "Bearer " + KEY)
+                .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     HttpResponse<String> delete(String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(uri.resolve(path)).header("Authorization", "Bearer " + KEY)
                 .timeout(Duration.ofSeconds(30)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
