@@ -3,9 +3,6 @@ package io.isol8.engine.docker;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
 import io.isol8.config.Isol8Config;
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.ExecutionSpec;
@@ -16,7 +13,6 @@ import io.isol8.engine.Sandbox;
 import io.isol8.engine.Telemetry;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -37,10 +33,11 @@ public final class DockerEngine implements Engine {
     private static final Logger LOG = Logger.getLogger(DockerEngine.class.getName());
     private static final long IMAGE_CACHE_NANOS = TimeUnit.SECONDS.toNanos(30);
     private static final long PING_CACHE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long CPUS_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Isol8Config config;
     private final String instanceId;
-    private final String endpoint;
+    private final EngineEndpoint endpoint;
     private final DockerClient docker;
     private final Containers containers;
     private final ExecRunner execs;
@@ -55,28 +52,32 @@ public final class DockerEngine implements Engine {
     private volatile long imagesCheckedAt = Long.MIN_VALUE / 2;
     private volatile boolean pingOk;
     private volatile long pingedAt = Long.MIN_VALUE / 2;
+    private volatile int hostCpus;
+    private volatile long cpusAskedAt = Long.MIN_VALUE / 2;
 
     /**
-     * Connects lazily; the start-up sweep and the pool start in the background (see {@link #start()}).
+     * Connects lazily; the start-up sweep and the pool start in the background (see {@link #start()}). A TLS
+     * engine ({@code tcp://} with {@code docker.tls.certPath}) is pinged once here, so bad certificates stop the
+     * start (see {@link EngineEndpoint#verify}).
      *
      * @param instanceId the resolved instance id (labels)
      * @param version    the server version (labels)
      * @param telemetry  receives pool, container and error events
+     * @throws io.isol8.config.ConfigException a {@code tcp://} engine without TLS material (and without
+     *                                         {@code docker.allowInsecure}), or one that fails the TLS handshake
      */
     public DockerEngine(Isol8Config config, String instanceId, String version, Telemetry telemetry) {
         this.config = config;
         this.telemetry = telemetry;
         this.instanceId = instanceId;
-        this.endpoint = endpoint(config);
-        DefaultDockerClientConfig clientConfig = DefaultDockerClientConfig.createDefaultConfigBuilder()
-                .withDockerHost(endpoint).build();
-        ZerodepDockerHttpClient http = new ZerodepDockerHttpClient.Builder()
-                .dockerHost(clientConfig.getDockerHost())
-                .sslConfig(clientConfig.getSSLConfig())
-                .maxConnections(1000)
-                .connectionTimeout(Duration.ofSeconds(5))
-                .build();
-        this.docker = DockerClientImpl.getInstance(clientConfig, http);
+        this.endpoint = EngineEndpoint.of(config);
+        this.docker = endpoint.open(1000);
+        try {
+            endpoint.verify(docker);
+        } catch (RuntimeException e) {
+            closeClient();
+            throw e;
+        }
         this.containers = new Containers(docker, instanceId, version);
         this.execs = new ExecRunner(docker);
         for (Runtime r : Runtime.values()) {
@@ -107,6 +108,7 @@ public final class DockerEngine implements Engine {
                         LOG.info("removing " + leftovers.size() + " container(s) left by an earlier run");
                     }
                     leftovers.forEach(c -> discard(c.getId()));
+                    hostCpus();
                     pool.start();
                     return;
                 } catch (RuntimeException e) {
@@ -251,6 +253,33 @@ public final class DockerEngine implements Engine {
         }
     }
 
+    /**
+     * The engine's CPU count ({@code docker info} NCPU), asked once and then cached. While the engine has never
+     * answered, the JVM's own count stands in (asked again at most every 5 s); that is the Docker host's only when
+     * the engine runs on this machine.
+     */
+    @Override
+    public int hostCpus() {
+        int known = hostCpus;
+        if (known > 0) {
+            return known;
+        }
+        long now = System.nanoTime();
+        if (now - cpusAskedAt > CPUS_RETRY_NANOS) {
+            cpusAskedAt = now;
+            try {
+                Integer n = docker.infoCmd().exec().getNCPU();
+                if (n != null && n > 0) {
+                    hostCpus = n;
+                    return n;
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "docker info failed", e);
+            }
+        }
+        return java.lang.Runtime.getRuntime().availableProcessors();
+    }
+
     @Override
     public Map<Runtime, Integer> poolIdle() {
         return pool.idleCounts();
@@ -258,7 +287,7 @@ public final class DockerEngine implements Engine {
 
     @Override
     public String endpoint() {
-        return endpoint;
+        return endpoint.host();
     }
 
     @Override
@@ -329,14 +358,6 @@ public final class DockerEngine implements Engine {
             root = root.getCause();
         }
         String detail = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        return Isol8Exception.Unavailable.engineUnreachable(endpoint, detail, e);
-    }
-
-    private static String endpoint(Isol8Config config) {
-        if (!config.docker().host().isBlank()) {
-            return config.docker().host();
-        }
-        String env = System.getenv("DOCKER_HOST");
-        return env != null && !env.isBlank() ? env : "unix:///var/run/docker.sock";
+        return Isol8Exception.Unavailable.engineUnreachable(endpoint.host(), detail, e);
     }
 }
