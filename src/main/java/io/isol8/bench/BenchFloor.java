@@ -1,4 +1,4 @@
-package io.isol8.cli;
+package io.isol8.bench;
 
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.Network;
