@@ -1,5 +1,6 @@
 package io.isol8.cli;
 
+import io.isol8.bench.Bench;
 import io.isol8.config.ConfigException;
 import io.isol8.config.ConfigLoader;
 import io.isol8.config.Isol8Config;
