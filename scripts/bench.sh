@@ -8,7 +8,8 @@
 #   RUNS  how many times to repeat the whole set (default 3; the docs report the median of the runs)
 #
 # The server must run on this machine: --floor measures the Docker engine directly (Engine API,
-# DOCKER_HOST or /var/run/docker.sock) with containers hardened like a sandbox. Start the server
+# docker.host of the configuration file, else DOCKER_HOST, else /var/run/docker.sock) with containers
+# hardened like a sandbox. Start the server
 # first, e.g. `target/isol8/bin/isol8 serve --port 3000 --key KEY`, and run this on a quiet machine
 # (load average < 0.6, no other containers running).
 #

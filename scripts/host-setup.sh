@@ -3,7 +3,8 @@
 #   1. Docker engine: reuses a daemon that answers `docker info`; installs docker.io only if
 #      dockerd is absent; starts dockerd in the background only if it is not running
 #      (log: /var/log/isol8-dockerd.log); waits up to 60 s for it.
-#   2. Runtime images: installs debootstrap (and npm) if missing, then runs
+#   2. Test tools: installs stunnel (the TLS front of the remote-engine test) and openssl if missing.
+#   3. Runtime images: installs debootstrap (and npm) if missing, then runs
 #      docker/build-offline.sh, which skips everything that is already up to date.
 # Needs root. Arguments are passed on to docker/build-offline.sh (e.g. --runtimes python,bash).
 # Callers set JAVA_HOME themselves; this script only exports it for what it runs.
@@ -38,7 +39,11 @@ if ! docker info >/dev/null 2>&1; then
   done
 fi
 
-# 2. Runtime images, offline
+# 2. Test tools: RemoteEngineDockerTest puts a stunnel TLS front before the engine's socket
+command -v stunnel >/dev/null 2>&1 || apt_install stunnel4
+command -v openssl >/dev/null 2>&1 || apt_install openssl
+
+# 3. Runtime images, offline
 command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
 command -v npm >/dev/null 2>&1 || apt_install npm
 exec "$ROOT/docker/build-offline.sh" "$@"

@@ -44,7 +44,6 @@ public final class Application implements AutoCloseable {
                 new Admission(config.maxConcurrent(), config.maxQueued(), metrics),
                 config.queueTimeoutMs(), config.limits().maxSessionQueue(), metrics);
         metrics.bind(version, engine, executions);
-        int cpus = java.lang.Runtime.getRuntime().availableProcessors();
         this.server = WebServer.builder()
                 .host("0.0.0.0")
                 .port(port)
@@ -52,7 +51,7 @@ public final class Application implements AutoCloseable {
                 .directHandlers(Routes.directHandlers())
                 // a 4096-byte path (api.md §5.2), percent-encoded, must fit in a GET /file request line
                 .addProtocol(Http1Config.builder().maxPrologueLength(16_384).build())
-                .routing(r -> Routes.configure(r, config, version, keys, engine, executions, cpus, metrics))
+                .routing(r -> Routes.configure(r, config, version, keys, engine, executions, metrics))
                 .build()
                 .start();
         if (!server.isRunning() || server.port() < 0) {

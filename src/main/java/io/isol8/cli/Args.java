@@ -1,5 +1,6 @@
 package io.isol8.cli;
 
+import io.isol8.bench.Bench;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.isol8.cli;
 
+import io.isol8.bench.Bench;
 import io.isol8.config.ConfigException;
 import io.isol8.config.ConfigLoader;
 import io.isol8.config.Isol8Config;
@@ -8,7 +9,6 @@ import io.isol8.engine.Telemetry;
 import io.isol8.engine.docker.DockerEngine;
 import io.isol8.engine.docker.setup.ImageSetup;
 import io.isol8.engine.docker.setup.SetupOptions;
-import com.github.dockerjava.api.DockerClient;
 import io.isol8.server.Metrics;
 
 import java.io.IOException;
@@ -152,11 +152,7 @@ public final class Main {
         } catch (IllegalArgumentException e) {
             throw new StartupException(e.getMessage());
         }
-        try (DockerClient docker = ImageSetup.connect(config)) {
-            return new ImageSetup(docker, config, version()).run(options, out, err);
-        } catch (IOException e) {
-            return 1;
-        }
+        return ImageSetup.setup(config, version(), options, out, err);
     }
 
     private static int cleanup(Args args, Map<String, String> env, PrintStream out) {

@@ -4,7 +4,6 @@ import io.isol8.config.Isol8Config.Cleanup;
 import io.isol8.config.Isol8Config.Pool;
 import io.isol8.core.Runtime;
 
-import java.util.Optional;
 import java.util.regex.Pattern;
 
 import static io.isol8.config.Quantity.INTEGER;
@@ -57,10 +56,6 @@ final class ConfigBinder {
     }
 
     private static Isol8Config.Docker docker(Section s) {
-        String fallback = BUILT_IN.docker().host();
-        Optional<String> host = s.scalars().string(s.key("host"), s.take("host"), fallback,
-                h -> h.isEmpty() || h.matches("unix://.+|tcp://.+"),
-                "unix:///path/to/docker.sock or tcp://host:port, or empty");
-        return new Isol8Config.Docker(host.orElse(fallback));
+        return DockerKeys.read(s, BUILT_IN.docker());
     }
 }

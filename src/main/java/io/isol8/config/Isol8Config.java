@@ -31,7 +31,7 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
                 new Images("debian:bookworm-slim", Map.of(Runtime.PYTHON, "isol8:python", Runtime.NODE,
                         "isol8:node", Runtime.BUN, "isol8:bun", Runtime.DENO, "isol8:deno", Runtime.BASH,
                         "isol8:bash")),
-                new Docker(""), new Auth(List.of()), "built-in defaults");
+                new Docker("", "", false), new Auth(List.of()), "built-in defaults");
     }
 
     /** {@code defaults.*}: applied to every execution. Sizes in bytes. */
@@ -74,8 +74,22 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
         }
     }
 
-    /** {@code docker.*}. {@code host} empty means {@code $DOCKER_HOST}, else the local socket. */
-    public record Docker(String host) { }
+    /**
+     * {@code docker.*}: where the engine is and how to reach it.
+     *
+     * @param host          {@code unix://...} or {@code tcp://host:port}; empty means {@code $DOCKER_HOST}, else the
+     *                      local socket
+     * @param tlsCertPath   {@code docker.tls.certPath}: absolute path of a folder with {@code ca.pem},
+     *                      {@code cert.pem} and {@code key.pem} for a {@code tcp://} engine; empty means none
+     *                      (for a host from {@code $DOCKER_HOST}: {@code $DOCKER_CERT_PATH})
+     * @param allowInsecure {@code docker.allowInsecure}: whether a {@code tcp://} engine may be used without TLS
+     */
+    public record Docker(String host, String tlsCertPath, boolean allowInsecure) {
+        /** A host without TLS material. */
+        public Docker(String host) {
+            this(host, "", false);
+        }
+    }
 
     /** {@code auth.keys}: extra principals. */
     public record Auth(List<KeyEntry> keys) {

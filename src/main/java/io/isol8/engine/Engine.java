@@ -30,6 +30,12 @@ public interface Engine extends AutoCloseable {
     /** Idle warm containers per runtime. */
     Map<Runtime, Integer> poolIdle();
 
+    /**
+     * CPUs of the engine's host, which bound a request's {@code cpuLimit}. Asked from the engine and cached; while
+     * the engine has never answered, the JVM's {@code availableProcessors()} stands in.
+     */
+    int hostCpus();
+
     /** Where the engine is, for messages. */
     String endpoint();
 

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.IntSupplier;
 import java.util.regex.Pattern;
 
 /**
@@ -23,7 +24,7 @@ public final class ExecutionRequestParser {
     private static final Pattern SESSION_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
 
     private final Isol8Config config;
-    private final int hostCpus;
+    private final IntSupplier hostCpus;
     private final JsonBodyReader reader;
 
     /**
@@ -32,8 +33,16 @@ public final class ExecutionRequestParser {
      *                 means the count is unknown and only {@code limits.cpuLimit} applies.
      */
     public ExecutionRequestParser(Isol8Config config, int hostCpus) {
+        this(config, () -> hostCpus);
+    }
+
+    /**
+     * @param config   the server configuration (defaults, limits, images)
+     * @param hostCpus CPUs of the Docker host, asked once per request (the engine caches it); as above
+     */
+    public ExecutionRequestParser(Isol8Config config, IntSupplier hostCpus) {
         this.config = Objects.requireNonNull(config, "config");
-        this.hostCpus = hostCpus;
+        this.hostCpus = Objects.requireNonNull(hostCpus, "hostCpus");
         this.reader = new JsonBodyReader(config.limits().maxRequestBytes());
     }
 
@@ -59,7 +68,7 @@ public final class ExecutionRequestParser {
         }
 
         RequestFields fields = RequestFields.parse(request, config.limits().timeoutMs());
-        ExecutionOptions merged = ExecutionOptions.parse(options, fields.runtime(), config, hostCpus);
+        ExecutionOptions merged = ExecutionOptions.parse(options, fields.runtime(), config, hostCpus.getAsInt());
         if (!fields.installPackages().isEmpty() && merged.container().network() == Network.NONE) {
             throw new BadRequest("request.installPackages needs network access, but this execution runs "
                     + "with network \"none\"");

@@ -37,13 +37,12 @@ public final class Routes {
      * @param keys principal name → SHA-256 digest of its key
      */
     public static void configure(HttpRouting.Builder routing, Isol8Config config, String version,
-                                 Map<String, byte[]> keys, Engine engine, Executions executions, int hostCpus,
-                                 Metrics metrics) {
+                                 Map<String, byte[]> keys, Engine engine, Executions executions, Metrics metrics) {
         routing.addFilter(new AccessLog(metrics))
                 .addFilter(new AuthFilter(new ApiKeys(keys)))
                 .error(Throwable.class, new ErrorMapping())
                 .register(new HealthService(version, engine, executions))
-                .register(new ExecuteService(new ExecutionRequestParser(config, hostCpus), executions,
+                .register(new ExecuteService(new ExecutionRequestParser(config, engine::hostCpus), executions,
                         config.limits().maxRequestBytes()))
                 .get("/openapi.yaml", (req, res) -> {
                     res.header(HeaderNames.CONTENT_TYPE, "application/yaml");

@@ -105,6 +105,7 @@ class ConfigLoaderTest {
                   python: custom:python
                 docker:
                   host: tcp://docker.local:2376
+                  allowInsecure: true
                 """);
 
         assertAll(
@@ -126,7 +127,7 @@ class ConfigLoaderTest {
                 () -> assertEquals(0, config.pool().sizeOf(Runtime.PYTHON)),
                 () -> assertEquals("custom:python", config.images().of(Runtime.PYTHON)),
                 () -> assertEquals("isol8:node", config.images().of(Runtime.NODE)),
-                () -> assertEquals("tcp://docker.local:2376", config.docker().host()));
+                () -> assertEquals(new Isol8Config.Docker("tcp://docker.local:2376", "", true), config.docker()));
     }
 
     // ---- error messages
@@ -233,6 +234,57 @@ class ConfigLoaderTest {
         assertEquals(List.of(invalid("docker.host = \"http://x\" "
                         + "(expected unix:///path/to/docker.sock or tcp://host:port, or empty)")),
                 problems("docker:\n  host: http://x\n"));
+    }
+
+    @Test
+    void tcpHostWithTlsFolderIsAccepted() throws IOException {
+        Path certs = tlsFolder("ca.pem", "cert.pem", "key.pem");
+
+        Isol8Config config = load("docker:\n  host: tcp://127.0.0.1:2376\n  tls:\n    certPath: " + certs + "\n");
+
+        assertEquals(new Isol8Config.Docker("tcp://127.0.0.1:2376", certs.toString(), false), config.docker());
+    }
+
+    @Test
+    void tcpHostWithoutTlsIsRefusedNamingTheKeys() throws IOException {
+        assertEquals(List.of(invalid("docker.host = \"tcp://10.0.0.5:2375\" (expected TLS for a tcp:// engine: "
+                        + "set docker.tls.certPath, or docker.allowInsecure: true to use it without TLS)")),
+                problems("docker:\n  host: tcp://10.0.0.5:2375\n"));
+    }
+
+    @Test
+    void tcpHostWithoutTlsIsAcceptedWhenInsecureIsAllowed() throws IOException {
+        Isol8Config config = load("docker:\n  host: tcp://10.0.0.5:2375\n  allowInsecure: true\n");
+
+        assertEquals(new Isol8Config.Docker("tcp://10.0.0.5:2375", "", true), config.docker());
+    }
+
+    @Test
+    void tlsFolderWithoutClientCertificateIsRefused() throws IOException {
+        Path certs = tlsFolder("ca.pem", "key.pem");
+
+        assertEquals(List.of(invalid("docker.tls.certPath = \"" + certs + "\" (expected empty or the absolute path of "
+                        + "a readable folder with ca.pem, cert.pem, key.pem)")),
+                problems("docker:\n  host: tcp://127.0.0.1:2376\n  tls:\n    certPath: " + certs + "\n"));
+    }
+
+    @Test
+    void relativeTlsFolderIsRefused() throws IOException {
+        assertEquals(List.of(invalid("docker.tls.certPath = \"certs\" (expected empty or the absolute path of "
+                        + "a readable folder with ca.pem, cert.pem, key.pem)")),
+                problems("docker:\n  tls:\n    certPath: certs\n"));
+    }
+
+    @Test
+    void allowInsecureMustBeABoolean() throws IOException {
+        assertEquals(List.of(invalid("docker.allowInsecure = \"sometimes\" (expected true or false)")),
+                problems("docker:\n  allowInsecure: sometimes\n"));
+    }
+
+    @Test
+    void unknownTlsKeyIsReported() throws IOException {
+        assertEquals(List.of(invalid("unknown key \"docker.tls.ca\"")),
+                problems("docker:\n  tls:\n    ca: /etc/ca.pem\n"));
     }
 
     @Test
@@ -569,6 +621,14 @@ class ConfigLoaderTest {
         Files.createDirectories(file.getParent());
         Files.writeString(file, "");
         return file.toAbsolutePath().normalize();
+    }
+
+    private Path tlsFolder(String... files) throws IOException {
+        Path certs = Files.createDirectories(dir.resolve("certs"));
+        for (String file : files) {
+            Files.writeString(certs.resolve(file), "-----BEGIN CERTIFICATE-----\n");
+        }
+        return certs.toAbsolutePath().normalize();
     }
 
     private Path write(String yaml) throws IOException {

@@ -108,6 +108,11 @@ final class FakeEngine implements Engine {
     }
 
     @Override
+    public int hostCpus() {
+        return 2;
+    }
+
+    @Override
     public String endpoint() {
         return "unix:///fake.sock";
     }

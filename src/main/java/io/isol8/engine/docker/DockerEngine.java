@@ -1,9 +1,6 @@
 package io.isol8.engine.docker;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
 import io.isol8.config.Isol8Config;
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.ExecutionSpec;
@@ -14,10 +11,10 @@ import io.isol8.engine.Sandbox;
 import io.isol8.engine.Telemetry;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -28,6 +25,7 @@ import java.util.logging.Logger;
  */
 public final class DockerEngine implements Engine {
     private static final Logger LOG = Logger.getLogger(DockerEngine.class.getName());
+    private static final long CPUS_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Isol8Config config;
     private final String endpoint;
@@ -42,6 +40,8 @@ public final class DockerEngine implements Engine {
     private final Telemetry telemetry;
     private volatile boolean swept;
     private volatile boolean closed;
+    private volatile int hostCpus;
+    private volatile long cpusAskedAt = Long.MIN_VALUE / 2;
 
     /**
      * Connects lazily; the start-up sweep and the pool start in the background (see {@link #start()}).
@@ -53,16 +53,15 @@ public final class DockerEngine implements Engine {
     public DockerEngine(Isol8Config config, String instanceId, String version, Telemetry telemetry) {
         this.config = config;
         this.telemetry = telemetry;
-        this.endpoint = endpoint(config);
-        DefaultDockerClientConfig clientConfig = DefaultDockerClientConfig.createDefaultConfigBuilder()
-                .withDockerHost(endpoint).build();
-        ZerodepDockerHttpClient http = new ZerodepDockerHttpClient.Builder()
-                .dockerHost(clientConfig.getDockerHost())
-                .sslConfig(clientConfig.getSSLConfig())
-                .maxConnections(1000)
-                .connectionTimeout(Duration.ofSeconds(5))
-                .build();
-        this.docker = DockerClientImpl.getInstance(clientConfig, http);
+        EngineEndpoint engine = EngineEndpoint.of(config);
+        this.endpoint = engine.host();
+        this.docker = engine.open(1000);
+        try {
+            engine.verify(docker);
+        } catch (RuntimeException e) {
+            closeClient();
+            throw e;
+        }
         this.containers = new Containers(docker, instanceId, version);
         this.failures = new DockerFailures(docker, endpoint, telemetry);
         this.execs = new ExecRunner(docker, failures);
@@ -90,6 +89,7 @@ public final class DockerEngine implements Engine {
                 try {
                     reaper.sweep();
                     swept = true;
+                    hostCpus();
                     pool.start();
                     return;
                 } catch (RuntimeException e) {
@@ -203,6 +203,33 @@ public final class DockerEngine implements Engine {
         return reaper.removeEveryManaged();
     }
 
+    /**
+     * The engine's CPU count ({@code docker info} NCPU), asked once and then cached. While the engine has never
+     * answered, the JVM's own count stands in (asked again at most every 5 s); that is the Docker host's only when
+     * the engine runs on this machine.
+     */
+    @Override
+    public int hostCpus() {
+        int known = hostCpus;
+        if (known > 0) {
+            return known;
+        }
+        long now = System.nanoTime();
+        if (now - cpusAskedAt > CPUS_RETRY_NANOS) {
+            cpusAskedAt = now;
+            try {
+                Integer n = docker.infoCmd().exec().getNCPU();
+                if (n != null && n > 0) {
+                    hostCpus = n;
+                    return n;
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "docker info failed", e);
+            }
+        }
+        return java.lang.Runtime.getRuntime().availableProcessors();
+    }
+
     /** Closes the Docker client only (for one-shot commands). */
     public void closeClient() {
         try {
@@ -227,13 +254,5 @@ public final class DockerEngine implements Engine {
         }
         reaper.close();
         closeClient();
-    }
-
-    private static String endpoint(Isol8Config config) {
-        if (!config.docker().host().isBlank()) {
-            return config.docker().host();
-        }
-        String env = System.getenv("DOCKER_HOST");
-        return env != null && !env.isBlank() ? env : "unix:///var/run/docker.sock";
     }
 }

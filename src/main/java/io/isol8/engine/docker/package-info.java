@@ -1,12 +1,14 @@
 /**
  * The Docker implementation of the engine: hardened labelled containers, execs with the staging archive
  * on stdin, the fixed in-container scripts, the warm pool and the sweeps. With its {@code setup}
- * sub-package, the only code that imports docker-java (besides the benchmark's floor measurement).
+ * sub-package, the only code that imports docker-java.
  *
- * <p>Layout: {@code DockerEngine} wires the pool, {@code EngineProbe} (ping and image cache) and
- * {@code Reaper} (sweep and removals); {@code DockerSandbox} is one container, running executions through
+ * <p>Layout: {@code EngineEndpoint} is the one client factory (local socket, or {@code tcp://} with TLS);
+ * {@code DockerEngine} wires the pool, {@code EngineProbe} (ping and image cache) and {@code Reaper}
+ * (sweep and removals); {@code DockerSandbox} is one container, running executions through
  * {@code PhaseRunner} (with {@code Staging} and {@code PhaseCommands}) and files through
  * {@code ContainerFiles}; {@code ExecRunner} runs one exec. {@code DockerFailures} is the one place where
  * docker-java's exceptions become {@code Isol8Exception}s or {@code ContainerGoneException}.
+ * {@code FloorProbe} measures the engine's own floors for the benchmark.
  */
 package io.isol8.engine.docker;

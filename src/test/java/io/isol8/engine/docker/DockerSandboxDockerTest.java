@@ -14,7 +14,6 @@ import io.isol8.engine.Phase;
 import io.isol8.engine.Sandbox;
 import io.isol8.engine.StreamKind;
 import io.isol8.engine.Telemetry;
-import io.isol8.engine.docker.setup.ImageSetup;
 import io.isol8.testing.DockerRequired;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +47,7 @@ class DockerSandboxDockerTest {
         config = new Isol8Config(c.port(), INSTANCE, c.maxConcurrent(), c.maxQueued(), c.queueTimeoutMs(), c.defaults(),
                 c.limits(), c.cleanup(), new Isol8Config.Pool(false, Map.of()), c.images(), c.docker(), c.auth(), c.source());
         engine = new DockerEngine(config, INSTANCE, "1.0.0", Telemetry.NONE);
-        docker = ImageSetup.connect(config);
+        docker = EngineEndpoint.of(config).open(4);
     }
 
     @AfterAll

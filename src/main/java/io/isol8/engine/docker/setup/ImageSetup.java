@@ -1,17 +1,14 @@
 package io.isol8.engine.docker.setup;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
 import io.isol8.config.Isol8Config;
 import io.isol8.core.Runtime;
+import io.isol8.engine.docker.EngineEndpoint;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -74,7 +71,7 @@ public final class ImageSetup {
     private final String version;
 
     /**
-     * @param docker  the client (see {@link #connect(Isol8Config)}); not closed here
+     * @param docker  the client (see {@link EngineEndpoint#open}); not closed here
      * @param config  {@code images.*}, {@code docker.host} (messages) and {@code defaults.*} (smoke test)
      * @param version the isol8 version (label {@code io.isol8.version})
      */
@@ -84,26 +81,33 @@ public final class ImageSetup {
         this.version = version;
     }
 
-    /** A docker-java client for {@code docker.host} (else {@code $DOCKER_HOST}, else the local socket). */
-    public static DockerClient connect(Isol8Config config) {
-        DefaultDockerClientConfig clientConfig = DefaultDockerClientConfig.createDefaultConfigBuilder()
-                .withDockerHost(endpoint(config)).build();
-        ZerodepDockerHttpClient http = new ZerodepDockerHttpClient.Builder()
-                .dockerHost(clientConfig.getDockerHost())
-                .sslConfig(clientConfig.getSSLConfig())
-                .maxConnections(16)
-                .connectionTimeout(Duration.ofSeconds(5))
-                .build();
-        return DockerClientImpl.getInstance(clientConfig, http);
+    /**
+     * {@code isol8 setup}: opens a client for the configured engine (see {@link EngineEndpoint}), runs the setup and
+     * closes the client.
+     *
+     * @return 0 when every image is built or up to date and passed its smoke test, else 1
+     * @throws io.isol8.config.ConfigException the engine's TLS settings are missing or rejected
+     */
+    public static int setup(Isol8Config config, String version, SetupOptions options, PrintStream out,
+                            PrintStream err) {
+        EngineEndpoint endpoint = EngineEndpoint.of(config);
+        try (DockerClient docker = endpoint.open(16)) {
+            endpoint.verify(docker);
+            return new ImageSetup(docker, config, version).run(options, out, err);
+        } catch (IOException e) {
+            err.println("isol8 setup: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** A docker-java client for the configured engine (see {@link EngineEndpoint}); the caller closes it. */
+    static DockerClient connect(Isol8Config config) {
+        return EngineEndpoint.of(config).open(16);
     }
 
     /** The Docker endpoint of a configuration, as the server resolves it. */
-    public static String endpoint(Isol8Config config) {
-        if (!config.docker().host().isBlank()) {
-            return config.docker().host();
-        }
-        String env = System.getenv("DOCKER_HOST");
-        return env != null && !env.isBlank() ? env : "unix:///var/run/docker.sock";
+    static String endpoint(Isol8Config config) {
+        return EngineEndpoint.of(config).host();
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.isol8.cli;
+package io.isol8.bench;
 
 import java.util.Arrays;
 import java.util.Locale;

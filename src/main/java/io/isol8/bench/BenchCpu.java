@@ -1,4 +1,4 @@
-package io.isol8.cli;
+package io.isol8.bench;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

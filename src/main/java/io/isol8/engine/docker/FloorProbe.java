@@ -1,8 +1,4 @@
-package io.isol8.cli;
-
-import io.isol8.core.ContainerSettings;
-import io.isol8.core.Network;
-import io.isol8.engine.docker.Containers;
+package io.isol8.engine.docker;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
@@ -10,16 +6,16 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import io.isol8.config.Isol8Config;
+import io.isol8.core.ContainerSettings;
+import io.isol8.core.Network;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,76 +29,64 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The Docker floor of {@code isol8 bench --floor}: what the Engine API itself costs on this machine,
- * measured with containers hardened exactly like a sandbox (sandbox.md §10), so the server's numbers
- * can be read as a ratio to it. Every container is labelled {@code io.isol8.bench=floor} plus a
- * per-run label, and {@link #close()} removes whatever this run created.
+ * What the Engine API itself costs on the configured engine ({@code isol8 bench --floor}): execs in a warm
+ * container and create → start → force-remove cycles, with containers hardened exactly like a sandbox
+ * ({@link Containers#hardened}, sandbox.md §10). Results are plain nanosecond samples. Every container is
+ * labelled {@code io.isol8.bench=floor} plus a per-run label, and {@link #close()} removes whatever this probe
+ * created. Methods block; a probe is used by one caller at a time.
  */
-final class BenchFloor implements AutoCloseable {
+public final class FloorProbe implements AutoCloseable {
     static final String LABEL = "io.isol8.bench";
     static final String RUN_LABEL = "io.isol8.bench.run";
     static final String USER = "1000:1000";
+    /** What every floor command prints. */
+    public static final String EXPECTED_STDOUT = "1";
     private static final long MEMORY = 512L * 1024 * 1024;
     private static final long SANDBOX_SIZE = 512L * 1024 * 1024;
     private static final long TMP_SIZE = 256L * 1024 * 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    private final EngineEndpoint endpoint;
     private final DockerClient docker;
     private final String image;
     private final String runId;
     private final Set<String> live = ConcurrentHashMap.newKeySet();
 
-    /** Sequential exec latency in one warm container. */
-    record ExecFloor(List<String> command, BenchStats.Summary latency, int errors, String firstError) {
+    /** Latencies of the calls that succeeded, and how many failed. */
+    public record Samples(long[] nanos, int errors, String firstError) {
     }
 
-    /** Throughput of the floor command run in warm containers, {@code inFlight} at a time (one container each). */
-    record ExecRate(int execs, int inFlight, int ok, int errors, long elapsedNanos, double perSecond,
-                    String firstError) {
+    /**
+     * A closed-loop rate: {@code ok} completions with {@code inFlight} at a time in {@code elapsedNanos};
+     * {@code cycleNanos} holds each completed cycle's duration where one is measured (else empty).
+     */
+    public record Rate(int inFlight, int ok, int errors, long elapsedNanos, long[] cycleNanos, String firstError) {
     }
 
-    /** Throughput of create → start → force-remove cycles. */
-    record CreateRate(int containers, int inFlight, int ok, int errors, long elapsedNanos, double perSecond,
-                      BenchStats.Summary cycle, String firstError) {
-    }
-
-    BenchFloor(String image) {
-        DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().build();
-        ZerodepDockerHttpClient http = new ZerodepDockerHttpClient.Builder()
-                .dockerHost(config.getDockerHost())
-                .sslConfig(config.getSSLConfig())
-                .maxConnections(100)
-                .connectionTimeout(Duration.ofSeconds(5))
-                .build();
-        this.docker = DockerClientImpl.getInstance(config, http);
+    /**
+     * A probe on the engine of {@code config} ({@link EngineEndpoint}), running {@code image}.
+     *
+     * @throws io.isol8.config.ConfigException the engine's TLS settings are missing or rejected
+     */
+    public FloorProbe(Isol8Config config, String image) {
+        this.endpoint = EngineEndpoint.of(config);
+        this.docker = endpoint.open(100);
         this.image = image;
         this.runId = hex(6);
     }
 
-    /** The Docker endpoint in use (for messages). */
-    static String endpoint() {
-        return DefaultDockerClientConfig.createDefaultConfigBuilder().build().getDockerHost().toString();
-    }
-
-    /** The runtime's equivalent of {@code python3 -c 'print(1)'}. */
-    static List<String> floorCommand(String runtime) {
-        return switch (runtime) {
-            case "python" -> List.of("python3", "-c", "print(1)");
-            case "node" -> List.of("node", "-e", "console.log(1)");
-            case "bun" -> List.of("bun", "-e", "console.log(1)");
-            case "deno" -> List.of("deno", "eval", "console.log(1)");
-            case "bash" -> List.of("bash", "-c", "echo 1");
-            default -> throw new IllegalArgumentException("unknown runtime " + runtime);
-        };
+    /** The engine in use (for messages). */
+    public String endpoint() {
+        return endpoint.host();
     }
 
     /**
-     * Creates one hardened container and runs the floor command in it {@code samples} times, one after
-     * the other, after {@code warmup} unmeasured runs. One sample is exec create + exec start (attached,
-     * output read to its end) + exec inspect for the exit status: the calls any exec-based server needs.
+     * Creates one hardened container and runs {@code cmd} (which must print {@value #EXPECTED_STDOUT} and exit 0)
+     * in it {@code samples} times, one after the other, after {@code warmup} unmeasured runs. One sample is exec
+     * create + exec start (attached, output read to its end) + exec inspect for the exit status: the calls any
+     * exec-based server needs.
      */
-    ExecFloor exec(String runtime, int samples, int warmup) {
-        List<String> cmd = floorCommand(runtime);
+    public Samples exec(List<String> cmd, int samples, int warmup) {
         String id = createAndStart("exec");
         try {
             for (int i = 0; i < warmup; i++) {
@@ -130,19 +114,17 @@ final class BenchFloor implements AutoCloseable {
                     }
                 }
             }
-            return new ExecFloor(cmd, BenchStats.ofNanos(java.util.Arrays.copyOf(nanos, ok)), errors, firstError);
+            return new Samples(Arrays.copyOf(nanos, ok), errors, firstError);
         } finally {
             remove(id);
         }
     }
 
     /**
-     * Runs the floor command {@code execs} times with {@code inFlight} workers, each in its own warm container
-     * (one unmeasured run each first), and reports completed execs per second: what {@code docker exec}
-     * itself can do here with that many in flight.
+     * Runs {@code cmd} {@code execs} times with {@code inFlight} workers, each in its own warm container (one
+     * unmeasured run each first): what {@code docker exec} itself can do here with that many in flight.
      */
-    ExecRate execRate(String runtime, int execs, int inFlight) {
-        List<String> cmd = floorCommand(runtime);
+    public Rate execRate(List<String> cmd, int execs, int inFlight) {
         int workers = Math.min(inFlight, execs);
         List<String> ids = new ArrayList<>();
         try {
@@ -186,18 +168,14 @@ final class BenchFloor implements AutoCloseable {
                 t0 = System.nanoTime();
             }
             long elapsed = System.nanoTime() - t0;
-            return new ExecRate(execs, workers, ok.get(), errors.get(), elapsed, BenchStats.perSecond(ok.get(), elapsed),
-                    firstError.get());
+            return new Rate(workers, ok.get(), errors.get(), elapsed, new long[0], firstError.get());
         } finally {
             ids.forEach(this::remove);
         }
     }
 
-    /**
-     * Runs {@code containers} create → start → force-remove cycles with {@code inFlight} cycles at a time
-     * and reports completed cycles per second.
-     */
-    CreateRate createRate(int containers, int inFlight) {
+    /** Runs {@code containers} create → start → force-remove cycles with {@code inFlight} cycles at a time. */
+    public Rate createRate(int containers, int inFlight) {
         int workers = Math.min(inFlight, containers);
         AtomicInteger tickets = new AtomicInteger();
         AtomicInteger errors = new AtomicInteger();
@@ -224,11 +202,10 @@ final class BenchFloor implements AutoCloseable {
         }
         long elapsed = System.nanoTime() - t0;
         int ok = done.get();
-        return new CreateRate(containers, workers, ok, errors.get(), elapsed, BenchStats.perSecond(ok, elapsed),
-                BenchStats.ofNanos(java.util.Arrays.copyOf(cycles, ok)), firstError.get());
+        return new Rate(workers, ok, errors.get(), elapsed, Arrays.copyOf(cycles, ok), firstError.get());
     }
 
-    /** Removes every container this run created (also those whose create answer was lost), then disconnects. */
+    /** Removes every container this probe created (also those whose create answer was lost), then disconnects. */
     @Override
     public void close() {
         try {
@@ -283,7 +260,7 @@ final class BenchFloor implements AutoCloseable {
             }
         }
         String stdout = out.stdout.toString(StandardCharsets.UTF_8).strip();
-        if (exit == null || exit != 0 || !stdout.equals("1")) {
+        if (exit == null || exit != 0 || !stdout.equals(EXPECTED_STDOUT)) {
             return "exit " + exit + ", stdout \"" + stdout + "\", stderr \""
                     + clip(out.stderr.toString(StandardCharsets.UTF_8).strip()) + "\"";
         }
@@ -315,16 +292,8 @@ final class BenchFloor implements AutoCloseable {
         live.remove(id);
     }
 
-    /** The command as a shell would need it typed: {@code python3 -c 'print(1)'}. */
-    static String shellWords(List<String> cmd) {
-        List<String> words = new ArrayList<>();
-        for (String w : cmd) {
-            words.add(w.matches("[A-Za-z0-9_./:=@%+-]+") ? w : "'" + w.replace("'", "'\\''") + "'");
-        }
-        return String.join(" ", words);
-    }
-
-    static String describe(Throwable e) {
+    /** One line about a failure: its type and message, clipped. */
+    public static String describe(Throwable e) {
         String m = e.getMessage();
         return clip(e.getClass().getSimpleName() + (m == null ? "" : ": " + m.strip()));
     }

@@ -1,4 +1,4 @@
-package io.isol8.cli;
+package io.isol8.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
