@@ -123,14 +123,25 @@ public final class Executions {
     }
 
     private Finished session(Call call, OutputSink sink, CancelSignal cancel) {
-        ExecutionSpec spec = call.spec();
-        Session session = sessions.resolve(call.principal(), call.sessionId().orElseThrow(), spec);
-        session.lock(deadline(call), maxSessionQueue, queueTimeoutMs);
-        try (Admission.Permit permit = admission.acquire(deadline(call), queueTimeoutMs)) {
-            checkOpen();
-            return inSession(call, session, sink, cancel);
-        } finally {
-            session.unlock();
+        while (true) {
+            Session session = sessions.resolve(call.principal(), call.sessionId().orElseThrow(), call.spec());
+            session.lock(deadline(call), maxSessionQueue, queueTimeoutMs);
+            try {
+                if (session.abandoned()) {
+                    continue;
+                }
+                try (Admission.Permit permit = admission.acquire(deadline(call), queueTimeoutMs)) {
+                    checkOpen();
+                    return inSession(call, session, sink, cancel);
+                } catch (RuntimeException e) {
+                    if (session.sandbox() == null) {
+                        sessions.abandon(session);
+                    }
+                    throw e;
+                }
+            } finally {
+                session.unlock();
+            }
         }
     }
 

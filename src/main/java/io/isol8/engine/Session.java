@@ -26,6 +26,7 @@ public final class Session {
     private volatile Sandbox sandbox;
     private volatile boolean deleted;
     private volatile boolean ended;
+    private volatile boolean abandoned;
     private volatile CancelSignal running;
     private volatile RuntimeException creationFailure;
 
@@ -100,6 +101,20 @@ public final class Session {
 
     void markEnded() {
         ended = true;
+    }
+
+    /** Whether the session was forgotten before it had a container; a request holding it resolves again. */
+    boolean abandoned() {
+        return abandoned;
+    }
+
+    void markAbandoned() {
+        abandoned = true;
+    }
+
+    /** Requests waiting for the lock. */
+    int waiting() {
+        return waiting.get();
     }
 
     void running(CancelSignal signal) {

@@ -124,6 +124,17 @@ public final class Sessions {
         }
     }
 
+    /**
+     * Forgets a session whose first request failed before it had a container (api.md §9.1: a session
+     * exists once its first request created it), unless other requests wait for it. Call with its lock held.
+     */
+    void abandon(Session s) {
+        if (s.sandbox() == null && s.waiting() == 0) {
+            s.markAbandoned();
+            byKey.remove(new Key(s.principal(), s.id()), s);
+        }
+    }
+
     /** Removes sessions idle longer than {@code maxIdleMs} that nobody holds or waits for. */
     public int prune(long maxIdleMs) {
         long now = System.currentTimeMillis();

@@ -27,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -616,7 +615,6 @@ class ExecutionsTest {
     // a request refused before its container exists must leave no session behind.
 
     @Test
-    @Disabled("bug: Sessions.resolve keeps a new session although its first request was refused admission (api.md §9.1)")
     void aNewSessionRefusedAdmissionIsNotKept() {
         executions(new Admission(1, 0, Telemetry.NONE), 8);
         Admission.Permit held = admission.acquire(System.nanoTime(), 0);
@@ -630,7 +628,6 @@ class ExecutionsTest {
     }
 
     @Test
-    @Disabled("bug: a new session whose container was never created stays listed after a 503 (api.md §9.1)")
     void aNewSessionRefusedForAnUnreachableEngineIsNotKept() {
         engine.reachable = false;
 
@@ -640,7 +637,6 @@ class ExecutionsTest {
     }
 
     @Test
-    @Disabled("bug: new sessions refused admission count against limits.maxSessions until pruned (api.md §9.1)")
     void newSessionsRefusedAdmissionDoNotUseUpTheSessionLimit() {
         Sessions two = new Sessions(engine, 2);
         Admission full = new Admission(1, 0, Telemetry.NONE);
