@@ -26,7 +26,8 @@ case $cmd in
   test)
     scripts/host-setup.sh
     # Unit, in-process server and Docker tests (mandatory here), then the jlink image and its
-    # end-to-end smoke test.
+    # end-to-end smoke test. The short load-and-fault soak in the suite stops and starts dockerd once
+    # (about a minute); the full soak: mvn test -Dtest=LoadFaultSoakTest -Disol8.soak=full.
     mvn -B verify -Disol8.it.requireDocker=true
     left=$(docker ps -aq --filter label=io.isol8.managed=true)
     if [ -n "$left" ]; then

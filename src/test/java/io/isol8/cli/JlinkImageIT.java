@@ -1,5 +1,7 @@
 package io.isol8.cli;
 
+import io.isol8.testing.Await;
+import io.isol8.testing.DockerRequired;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -15,60 +17,73 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The jlink image as a user runs it: {@code target/isol8/bin/isol8 serve} with no JDK on PATH and no
- * JAVA_HOME, answering /health and /health/ready, and exiting 0 on SIGTERM. Runs after packaging.
+ * JAVA_HOME, answering /health (no engine needed) and /health/ready (needs Docker), and exiting 0 on
+ * SIGTERM. Runs after packaging.
  */
 class JlinkImageIT {
     private static final Path HOME = Path.of("target/isol8");
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @Test
-    void imageServesWithoutAJdkAndStopsCleanlyOnSigterm() throws Exception {
-        assertTrue(Files.isExecutable(HOME.resolve("bin/isol8")), "target/isol8/bin/isol8 was not built");
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
+    void imageServesHealthWithoutAJdkAndStopsCleanlyOnSigterm() throws Exception {
+        int port = freePort();
+        Process server = start(port, "health");
+        try {
+            HttpResponse<String> health = await(URI.create("http://127.0.0.1:" + port + "/health"), Duration.ofSeconds(20));
+            assertEquals("{\"status\":\"ok\",\"version\":\"1.0.0\"}", health.body());
+        } finally {
+            stop(server, "health");
         }
+    }
+
+    @Test
+    void imageIsReadyWithADockerEngine() throws Exception {
+        DockerRequired.check();
+        int port = freePort();
+        Process server = start(port, "ready");
+        try {
+            HttpResponse<String> ready = await(URI.create("http://127.0.0.1:" + port + "/health/ready"), Duration.ofSeconds(60));
+            assertTrue(ready.body().startsWith("{\"status\":\"ready\""), ready.body());
+        } finally {
+            stop(server, "ready");
+        }
+    }
+
+    private static Process start(int port, String name) throws IOException {
+        assertTrue(Files.isExecutable(HOME.resolve("bin/isol8")), "target/isol8/bin/isol8 was not built");
         ProcessBuilder pb = new ProcessBuilder(HOME.resolve("bin/isol8").toAbsolutePath().toString(), "serve",
                 "--port", Integer.toString(port), "--key", "jlink-test-key-0123456789")
                 .directory(HOME.toFile()).redirectErrorStream(true)
-                .redirectOutput(Path.of("target/jlink-it-server.log").toFile());
+                .redirectOutput(log(name).toFile());
         pb.environment().clear();
         pb.environment().put("PATH", "");
         pb.environment().put("HOME", System.getProperty("java.io.tmpdir"));
         pb.environment().put("ISOL8_CONFIG", "");
-        Process server = pb.start();
-        try {
-            HttpResponse<String> health = poll(URI.create("http://127.0.0.1:" + port + "/health"), 200, 20);
-            assertEquals("{\"status\":\"ok\",\"version\":\"1.0.0\"}", health.body());
-            HttpResponse<String> ready = poll(URI.create("http://127.0.0.1:" + port + "/health/ready"), 200, 60);
-            assertTrue(ready.body().startsWith("{\"status\":\"ready\""), ready.body());
-        } finally {
-            server.destroy();
-            assertTrue(server.waitFor(30, TimeUnit.SECONDS), "server did not stop within 30 s of SIGTERM");
-        }
-        assertEquals(0, server.exitValue(), Files.readString(Path.of("target/jlink-it-server.log")));
+        return pb.start();
     }
 
-    private static HttpResponse<String> poll(URI uri, int status, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        HttpResponse<String> last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                last = HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (last.statusCode() == status) {
-                    return last;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(100);
+    /** SIGTERM, then the exit code must be 0 within 30 s. */
+    private static void stop(Process server, String name) throws Exception {
+        server.destroy();
+        assertTrue(server.waitFor(30, TimeUnit.SECONDS), "server did not stop within 30 s of SIGTERM");
+        assertEquals(0, server.exitValue(), Files.readString(log(name)));
+    }
+
+    private static Path log(String name) {
+        return Path.of("target/jlink-it-server-" + name + ".log");
+    }
+
+    private static HttpResponse<String> await(URI uri, Duration timeout) {
+        return Await.value(timeout, "200 from " + uri, () -> HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build(),
+                HttpResponse.BodyHandlers.ofString()), r -> r.statusCode() == 200);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
         }
-        fail("no " + status + " from " + uri + " within " + seconds + " s; last: " + (last == null ? "none" : last.body()));
-        return last;
     }
 }

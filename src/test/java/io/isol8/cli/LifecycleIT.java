@@ -1,5 +1,8 @@
 package io.isol8.cli;
 
+import io.isol8.testing.Await;
+import io.isol8.testing.DockerRequired;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The server as a process: containers left by a SIGKILLed server are swept by the next start of the
@@ -30,6 +32,11 @@ class LifecycleIT {
     private static final String KEY = "lifecycle-key-0123456789";
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private final String instance = "lifecycle-" + UUID.randomUUID().toString().substring(0, 8);
+
+    @BeforeEach
+    void dockerIsRequired() {
+        DockerRequired.check();
+    }
 
     @Test
     void killedServersLeftoversAreSweptAndSigtermLeavesNothing(@TempDir Path dir) throws Exception {
@@ -53,11 +60,7 @@ class LifecycleIT {
         Process second = start(config, port, dir.resolve("second.log"));
         try {
             poll(port, "/health/ready", 60);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (containers().stream().anyMatch(before::contains) && System.nanoTime() < deadline) {
-                Thread.sleep(200);
-            }
-            assertTrue(containers().stream().noneMatch(before::contains), "leftovers were not swept: " + containers());
+            Await.until(Duration.ofSeconds(30), "leftovers " + before + " swept", () -> containers().stream().noneMatch(before::contains));
             assertEquals(200, post(port, "{\"request\":{\"runtime\":\"python\",\"code\":\"print(2)\"},\"sessionId\":\"s2\"}").statusCode());
         } finally {
             second.destroy();
@@ -113,21 +116,10 @@ class LifecycleIT {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static void poll(int port, String path, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            try {
-                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(100);
-        }
-        fail(path + " did not answer 200 within " + seconds + " s");
+    private static void poll(int port, String path, int seconds) {
+        URI uri = URI.create("http://127.0.0.1:" + port + path);
+        Await.until(Duration.ofSeconds(seconds), "200 from " + path, () -> HTTP.send(HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
     }
 
     private static int freePort() throws IOException {

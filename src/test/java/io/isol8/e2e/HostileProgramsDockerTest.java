@@ -3,6 +3,7 @@ package io.isol8.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.isol8.config.Isol8Config;
 import io.isol8.core.Runtime;
+import io.isol8.testing.Await;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -387,16 +388,8 @@ class HostileProgramsDockerTest {
 
     /** The ephemeral container is force-removed in the background after the answer (sandbox.md §11.2). */
     private static void assertContainerRemoved(String containerId) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        String seen;
-        do {
-            seen = DockerServer.docker("ps", "-aq", "--no-trunc", "--filter", "id=" + containerId);
-            if (seen.isEmpty()) {
-                return;
-            }
-        } while (System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()
-                && !new CountDownLatch(1).await(200, TimeUnit.MILLISECONDS));
-        assertEquals("", seen, "container " + containerId + " still exists");
+        Await.until(Duration.ofSeconds(20), "container " + containerId + " removed",
+                () -> DockerServer.docker("ps", "-aq", "--no-trunc", "--filter", "id=" + containerId).isEmpty());
     }
 
     private static long usedHeapAfterGc() {

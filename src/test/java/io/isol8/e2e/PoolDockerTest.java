@@ -3,21 +3,21 @@ package io.isol8.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.isol8.config.Isol8Config;
 import io.isol8.core.Runtime;
+import io.isol8.testing.Await;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpRequest;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /** The warm pool's rules: one request per container, refill, cold path for non-default settings. */
 class PoolDockerTest {
@@ -44,14 +44,8 @@ class PoolDockerTest {
         return ready.path("pool").path("python").asInt();
     }
 
-    private static void awaitIdle(int n) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (idle() != n) {
-            if (System.nanoTime() > deadline) {
-                fail("pool did not reach " + n + " idle python containers");
-            }
-            Thread.sleep(100);
-        }
+    private static void awaitIdle(int n) {
+        Await.until(Duration.ofSeconds(60), "pool at " + n + " idle python containers", () -> idle() == n);
     }
 
     private static double poolHits() throws Exception {
@@ -67,13 +61,9 @@ class PoolDockerTest {
         JsonNode second = server.execute("{\"request\":{\"runtime\":\"python\",\"code\":\"import os\\nprint(os.path.exists('/sandbox/mark'))\"}}");
         assertNotEquals(first.get("containerId").asText(), second.get("containerId").asText());
         assertEquals("False", second.get("stdout").asText());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (DockerServer.docker("ps", "-aq", "--no-trunc").contains(first.get("containerId").asText())) {
-            if (System.nanoTime() > deadline) {
-                fail("used container was not removed");
-            }
-            Thread.sleep(100);
-        }
+        String used = first.get("containerId").asText();
+        Await.until(Duration.ofSeconds(20), "used container " + used + " removed",
+                () -> !DockerServer.docker("ps", "-aq", "--no-trunc").contains(used));
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.isol8.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.isol8.config.Isol8Config;
+import io.isol8.testing.Await;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /** Sessions (api.md §9) and the file API (§10) against the real Docker engine. */
 class SessionsDockerTest {
@@ -398,15 +398,8 @@ class SessionsDockerTest {
         awaitTrue(what, DEADLINE, condition);
     }
 
-    /** Polls {@code condition} until it holds or {@code deadline} passes. */
-    private static void awaitTrue(String what, Duration deadline, Callable<Boolean> condition) throws Exception {
-        long end = System.nanoTime() + deadline.toNanos();
-        while (!condition.call()) {
-            if (System.nanoTime() > end) {
-                fail("not within " + deadline.toSeconds() + " s: " + what);
-            }
-            TimeUnit.MILLISECONDS.sleep(50);
-        }
+    private static void awaitTrue(String what, Duration deadline, Callable<Boolean> condition) {
+        Await.until(deadline, what, condition::call);
     }
 
     private static void assertJson(String expected, String actual) throws Exception {

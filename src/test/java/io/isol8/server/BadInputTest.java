@@ -50,6 +50,8 @@ class BadInputTest {
     private static final String AUTH = "Bearer " + TestServers.KEY;
     private static final String SESSION = "bad-input-session";
     private static final String OK_REQUEST = "\"request\":{\"runtime\":\"python\",\"code\":\"out:ok\"}";
+    /** What the web server's direct handlers answer for a request Helidon cannot parse. */
+    private static final String MALFORMED_400 = "{\"error\":\"Malformed HTTP request: 400 Bad Request\"}";
 
     private static Application app;
 
@@ -442,14 +444,15 @@ class BadInputTest {
     void oversizedAuthorizationHeaderGetsJson4xx() throws Exception {
         String head = "POST /execute HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + "k".repeat(64 * 1024)
                 + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
-        assertRawRefused(raw(head.getBytes(StandardCharsets.US_ASCII), 0));
+        assertRawRefused(raw(head.getBytes(StandardCharsets.US_ASCII), 0), 400, MALFORMED_400);
     }
 
     @Test
     void oversizedRequestLineGetsJson4xx() throws Exception {
         String head = "GET /file?sessionId=" + SESSION + "&path=/sandbox/" + "a".repeat(64 * 1024) + " HTTP/1.1\r\nHost: x\r\n"
                 + "Authorization: " + AUTH + "\r\nConnection: close\r\n\r\n";
-        assertRawRefused(raw(head.getBytes(StandardCharsets.US_ASCII), 0));
+        assertRawRefused(raw(head.getBytes(StandardCharsets.US_ASCII), 0), 414,
+                "{\"error\":\"Malformed HTTP request: 414 Request-URI Too Long\"}");
     }
 
     /** api.md §5.2 accepts paths of up to 4096 bytes, so a download of one must reach the file route. */
@@ -473,31 +476,38 @@ class BadInputTest {
         String start = "POST /execute HTTP/1.1\r\nHost: x\r\nAuthorization: " + AUTH + "\r\nConnection: close\r\n";
         String body = "{" + OK_REQUEST + "}";
         int n = body.length();
+        String conflicting = "{\"error\":\"Conflicting Content-Length / Transfer-Encoding headers\"}";
         return Stream.of(
-                Arguments.of("non-numeric Content-Length", start + "Content-Length: abc\r\n\r\n" + body),
-                Arguments.of("negative Content-Length", start + "Content-Length: -5\r\n\r\n" + body),
-                Arguments.of("short then full Content-Length", start + "Content-Length: 5\r\nContent-Length: " + n + "\r\n\r\n" + body),
-                Arguments.of("full then short Content-Length", start + "Content-Length: " + n + "\r\nContent-Length: 5\r\n\r\n" + body),
-                Arguments.of("Content-Length and chunked", start + "Content-Length: " + n + "\r\nTransfer-Encoding: chunked\r\n\r\n" + body),
-                Arguments.of("bad chunk size", start + "Transfer-Encoding: chunked\r\n\r\nzz\r\n" + body + "\r\n0\r\n\r\n"),
-                Arguments.of("body shorter than Content-Length", start + "Content-Length: " + (n + 50) + "\r\n\r\n" + body),
-                Arguments.of("header without colon", start + "Bogus header line\r\nContent-Length: " + n + "\r\n\r\n" + body),
-                Arguments.of("NUL in a header value", start + "X-Evil: a\u0000b\r\nContent-Length: " + n + "\r\n\r\n" + body),
+                Arguments.of("non-numeric Content-Length", start + "Content-Length: abc\r\n\r\n" + body, MALFORMED_400),
+                Arguments.of("negative Content-Length", start + "Content-Length: -5\r\n\r\n" + body,
+                        "{\"error\":\"Invalid Content-Length: -5\"}"),
+                Arguments.of("short then full Content-Length", start + "Content-Length: 5\r\nContent-Length: " + n + "\r\n\r\n" + body,
+                        conflicting),
+                Arguments.of("full then short Content-Length", start + "Content-Length: " + n + "\r\nContent-Length: 5\r\n\r\n" + body,
+                        conflicting),
+                Arguments.of("Content-Length and chunked", start + "Content-Length: " + n + "\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + body, conflicting),
+                Arguments.of("bad chunk size", start + "Transfer-Encoding: chunked\r\n\r\nzz\r\n" + body + "\r\n0\r\n\r\n",
+                        "{\"error\":\"Malformed chunked request body\"}"),
+                Arguments.of("body shorter than Content-Length", start + "Content-Length: " + (n + 50) + "\r\n\r\n" + body,
+                        "{\"error\":\"Request body ended before its declared length\"}"),
+                Arguments.of("header without colon", start + "Bogus header line\r\nContent-Length: " + n + "\r\n\r\n" + body,
+                        MALFORMED_400),
+                Arguments.of("NUL in a header value", start + "X-Evil: a\u0000b\r\nContent-Length: " + n + "\r\n\r\n" + body,
+                        MALFORMED_400),
                 Arguments.of("no Host header", "POST /execute HTTP/1.1\r\nAuthorization: " + AUTH + "\r\nConnection: close\r\n"
-                        + "Content-Length: " + n + "\r\n\r\n" + body),
-                Arguments.of("garbage request line", "GARBAGE\r\n\r\n"));
+                        + "Content-Length: " + n + "\r\n\r\n" + body, MALFORMED_400),
+                Arguments.of("garbage request line", "GARBAGE\r\n\r\n", MALFORMED_400));
     }
 
-    /** Framing errors end in a 4xx JSON answer (or a closed connection), never a 500, and nothing runs. */
+    /**
+     * Framing errors end in a 400 JSON answer that says what is wrong (api.md §1: every non-2xx answer is
+     * {@code {"error":...}}), never a 500 or a connection closed without an answer, and nothing runs.
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("brokenFraming")
-    void brokenFramingIsRefused(String label, String request) throws Exception {
-        RawResponse r = raw(request.getBytes(StandardCharsets.ISO_8859_1), 0);
-        if (r.status() == 0) {
-            assertEquals(createdBefore, ENGINE.created.get(), "closed without an answer, and something ran");
-            return;
-        }
-        assertRawRefused(r);
+    void brokenFramingIsRefused(String label, String request, String error) throws Exception {
+        assertRawRefused(raw(request.getBytes(StandardCharsets.ISO_8859_1), 0), 400, error);
     }
 
     @Test
@@ -589,12 +599,12 @@ class BadInputTest {
         assertEquals(createdBefore, ENGINE.created.get(), "a sandbox was created for a bad request");
     }
 
-    private void assertRawRefused(RawResponse r) throws Exception {
-        assertTrue(r.status() >= 400 && r.status() < 500, "status " + r.status() + ": " + shorten(r.head()) + "\n" + shorten(r.body()));
-        String type = r.header("content-type");
-        assertEquals("application/json", type, "status " + r.status() + " answered as «" + type + "»: " + shorten(r.body()));
-        JsonNode body = JSON.readTree(r.body());
-        assertTrue(body.isObject() && body.path("error").isTextual() && !body.get("error").asText().isBlank(), r.body());
+    /** Exactly {@code status} with the JSON body {@code body} (api.md §1: no other error shape); nothing ran. */
+    private void assertRawRefused(RawResponse r, int status, String body) {
+        assertEquals(status, r.status(), r.status() == 0 ? "closed without an answer: «" + shorten(r.head()) + "»"
+                : shorten(r.head()) + "\n" + shorten(r.body()));
+        assertEquals("application/json", r.header("content-type"), shorten(r.head()));
+        assertEquals(body, r.body());
         assertEquals(createdBefore, ENGINE.created.get(), "a sandbox was created for a bad request");
     }
 
