@@ -144,7 +144,7 @@ public final class Main {
         SetupOptions options;
         try {
             options = new SetupOptions(
-                    args.value("--runtimes").map(SetupOptions::parseRuntimes).orElse(List.of(io.isol8.core.Runtime.values())),
+                    args.value("--runtimes").map(SetupOptions::parseRuntimes).orElse(List.of(io.isol8.core.Language.values())),
                     args.value("--base"), args.has("--offline"), args.value("--mirror"),
                     args.value("--rootfs-dir").map(Path::of).orElse(SetupOptions.DEFAULT_ROOTFS_DIR),
                     args.value("--bun-binary").map(Path::of), args.value("--deno-binary").map(Path::of),

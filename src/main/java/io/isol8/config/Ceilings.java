@@ -54,7 +54,7 @@ final class Ceilings {
                 pidsLimit.orElse(L.pidsLimit()), maxOutputSize.orElse(L.maxOutputSize()),
                 allowedNetworks.orElse(L.allowedNetworks()),
                 s.bool("allowWritableRootFs", L.allowWritableRootFs()),
-                Images.references(s, "allowedImages"),
+                ImageKeys.references(s, "allowedImages"),
                 s.whole("maxRequestBytes", L.maxRequestBytes(), BYTES, atLeast(1024)).orElse(L.maxRequestBytes()),
                 s.whole("maxFileBytes", L.maxFileBytes(), BYTES, atLeast(1)).orElse(L.maxFileBytes()),
                 s.whole("maxSessions", L.maxSessions(), INTEGER, between(0, Integer.MAX_VALUE))

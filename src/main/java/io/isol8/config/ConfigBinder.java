@@ -2,7 +2,7 @@ package io.isol8.config;
 
 import io.isol8.config.Isol8Config.Cleanup;
 import io.isol8.config.Isol8Config.Pool;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.regex.Pattern;
 
@@ -36,7 +36,7 @@ final class ConfigBinder {
         Ceilings ceilings = new Ceilings(root.section("limits"));
         Isol8Config config = new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs,
                 ceilings.defaults(root.section("defaults")), ceilings.limits(), cleanup(root.section("cleanup")),
-                pool(root.section("pool")), Images.read(root.section("images")), docker(root.section("docker")),
+                pool(root.section("pool")), ImageKeys.read(root.section("images")), docker(root.section("docker")),
                 new Isol8Config.Auth(AuthKeys.read(root.section("auth"))), source);
         root.finish();
         return config;
@@ -52,7 +52,7 @@ final class ConfigBinder {
 
     private static Pool pool(Section s) {
         Pool b = BUILT_IN.pool();
-        return new Pool(s.bool("enabled", b.enabled()), PoolSizes.read(s, b.size().get(Runtime.PYTHON)));
+        return new Pool(s.bool("enabled", b.enabled()), PoolSizes.read(s, b.size().get(Language.PYTHON)));
     }
 
     private static Isol8Config.Docker docker(Section s) {

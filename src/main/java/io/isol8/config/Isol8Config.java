@@ -1,7 +1,7 @@
 package io.isol8.config;
 
 import io.isol8.core.Network;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.List;
 import java.util.Map;
@@ -26,10 +26,10 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
                 new Limits(300_000, 2L << 30, 2.0, 2L << 30, 1L << 30, 256, 10_485_760, Set.of(Network.NONE),
                         false, List.of(), 16_777_216, 67_108_864, 100, 8),
                 new Cleanup(true, 3_600_000, 60_000),
-                new Pool(true, Map.of(Runtime.PYTHON, 2, Runtime.NODE, 2, Runtime.BUN, 2, Runtime.DENO, 2,
-                        Runtime.BASH, 2)),
-                new Images("debian:bookworm-slim", Map.of(Runtime.PYTHON, "isol8:python", Runtime.NODE,
-                        "isol8:node", Runtime.BUN, "isol8:bun", Runtime.DENO, "isol8:deno", Runtime.BASH,
+                new Pool(true, Map.of(Language.PYTHON, 2, Language.NODE, 2, Language.BUN, 2, Language.DENO, 2,
+                        Language.BASH, 2)),
+                new Images("debian:bookworm-slim", Map.of(Language.PYTHON, "isol8:python", Language.NODE,
+                        "isol8:node", Language.BUN, "isol8:bun", Language.DENO, "isol8:deno", Language.BASH,
                         "isol8:bash")),
                 new Docker("", "", false), new Auth(List.of()), "built-in defaults");
     }
@@ -53,23 +53,23 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
     public record Cleanup(boolean autoPrune, long maxContainerAgeMs, long intervalMs) { }
 
     /** {@code pool.*}: warm containers per runtime (a runtime missing from the map has size 0). */
-    public record Pool(boolean enabled, Map<Runtime, Integer> size) {
+    public record Pool(boolean enabled, Map<Language, Integer> size) {
         public Pool {
             size = Map.copyOf(size);
         }
 
-        public int sizeOf(Runtime runtime) {
+        public int sizeOf(Language runtime) {
             return enabled ? size.getOrDefault(runtime, 0) : 0;
         }
     }
 
     /** {@code images.*}. */
-    public record Images(String base, Map<Runtime, String> byRuntime) {
+    public record Images(String base, Map<Language, String> byRuntime) {
         public Images {
             byRuntime = Map.copyOf(byRuntime);
         }
 
-        public String of(Runtime runtime) {
+        public String of(Language runtime) {
             return byRuntime.get(runtime);
         }
     }

@@ -1,7 +1,7 @@
 package io.isol8.config;
 
 import io.helidon.config.Config;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -18,7 +18,7 @@ final class PoolSizes {
     private PoolSizes() {
     }
 
-    static Map<Runtime, Integer> read(Section pool, int fallback) {
+    static Map<Language, Integer> read(Section pool, int fallback) {
         String key = pool.key("size");
         Optional<Config> node = pool.take("size");
         Scalars scalars = pool.scalars();
@@ -30,13 +30,13 @@ final class PoolSizes {
         return uniform((int) size);
     }
 
-    private static Map<Runtime, Integer> perRuntime(Config map, String key, Scalars scalars) {
-        Map<Runtime, Integer> sizes = uniform(0);
+    private static Map<Language, Integer> perRuntime(Config map, String key, Scalars scalars) {
+        Map<Language, Integer> sizes = uniform(0);
         for (Config entry : map.asNodeList().orElse(List.of())) {
-            Optional<Runtime> runtime = Runtime.fromWire(entry.name());
+            Optional<Language> runtime = Language.fromWire(entry.name());
             if (runtime.isEmpty()) {
                 scalars.problems().add(key + " names unknown runtime " + Problems.quote(entry.name())
-                        + " (expected " + Runtime.available() + ")");
+                        + " (expected " + Language.available() + ")");
                 continue;
             }
             scalars.whole(key + "." + entry.name(), Optional.of(entry), 0, Quantity.INTEGER, RANGE)
@@ -45,9 +45,9 @@ final class PoolSizes {
         return sizes;
     }
 
-    private static Map<Runtime, Integer> uniform(int size) {
-        Map<Runtime, Integer> sizes = new EnumMap<>(Runtime.class);
-        Arrays.stream(Runtime.values()).forEach(runtime -> sizes.put(runtime, size));
+    private static Map<Language, Integer> uniform(int size) {
+        Map<Language, Integer> sizes = new EnumMap<>(Language.class);
+        Arrays.stream(Language.values()).forEach(runtime -> sizes.put(runtime, size));
         return sizes;
     }
 }

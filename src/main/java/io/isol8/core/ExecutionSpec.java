@@ -25,7 +25,7 @@ import java.util.Optional;
  * @param container       container-level settings
  * @param explicitContainerKeys container-level option keys the request set explicitly (for session conflicts)
  */
-public record ExecutionSpec(Runtime runtime, Source source, String stdin, Map<String, String> env,
+public record ExecutionSpec(Language runtime, Source source, String stdin, Map<String, String> env,
                             Map<String, String> secrets, Map<String, String> files, List<String> outputPaths,
                             boolean outputPathsRequested, List<String> installPackages,
                             Optional<String> setupScript, String workdir, long timeoutMs, long maxOutputBytes,

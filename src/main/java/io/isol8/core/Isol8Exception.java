@@ -50,7 +50,7 @@ public sealed abstract class Isol8Exception extends RuntimeException {
         }
 
         /** A runtime's image is not on the engine. */
-        public static Unavailable imageMissing(String image, Runtime runtime) {
+        public static Unavailable imageMissing(String image, Language runtime) {
             return new Unavailable("Image \"" + image + "\" for runtime " + runtime.wireName()
                     + " is missing. Run `isol8 setup` (or `isol8 setup --offline` on a machine without a registry).");
         }

@@ -1,7 +1,7 @@
 package io.isol8.engine;
 
 import io.isol8.core.ExecutionSpec;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.Map;
 
@@ -25,10 +25,10 @@ public interface Engine extends AutoCloseable {
     boolean reachable();
 
     /** Image presence per runtime (cached). */
-    Map<Runtime, Boolean> images();
+    Map<Language, Boolean> images();
 
     /** Idle warm containers per runtime. */
-    Map<Runtime, Integer> poolIdle();
+    Map<Language, Integer> poolIdle();
 
     /**
      * CPUs of the engine's host, which bound a request's {@code cpuLimit}. Asked from the engine and cached; while

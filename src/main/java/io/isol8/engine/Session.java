@@ -2,7 +2,7 @@ package io.isol8.engine;
 
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.Isol8Exception;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Session {
     private final String principal;
     private final String id;
-    private final Runtime runtime;
+    private final Language runtime;
     private final ContainerSettings settings;
     private final Map<String, String> createdWith;
     private final long createdAt;
@@ -30,7 +30,7 @@ public final class Session {
     private volatile CancelSignal running;
     private volatile RuntimeException creationFailure;
 
-    Session(String principal, String id, Runtime runtime, ContainerSettings settings,
+    Session(String principal, String id, Language runtime, ContainerSettings settings,
             Map<String, String> createdWith, long now) {
         this.principal = principal;
         this.id = id;
@@ -49,7 +49,7 @@ public final class Session {
         return principal;
     }
 
-    public Runtime runtime() {
+    public Language runtime() {
         return runtime;
     }
 

@@ -1,6 +1,6 @@
 package io.isol8.engine;
 
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 /**
  * What the engine reports for metrics. The server implements it; {@link #NONE} discards everything.
@@ -19,7 +19,7 @@ public interface Telemetry {
     }
 
     /** An ephemeral request asked the warm pool: hit or miss. */
-    default void poolRequest(Runtime runtime, boolean hit) {
+    default void poolRequest(Language runtime, boolean hit) {
     }
 
     /** A container was created and started in {@code seconds}. */
@@ -34,7 +34,7 @@ public interface Telemetry {
      * An execution ended; {@code outcome} is one of {@code ok}, {@code nonzero}, {@code timeout}, {@code oom},
      * {@code setup_failed} or {@code error}, and {@code seconds} the code phase's wall time.
      */
-    default void executionFinished(Runtime runtime, boolean session, String outcome, double seconds) {
+    default void executionFinished(Language runtime, boolean session, String outcome, double seconds) {
     }
 
     /** An output stream ({@code stdout} or {@code stderr}) went over its cap. */

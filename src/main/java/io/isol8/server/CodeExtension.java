@@ -1,6 +1,6 @@
 package io.isol8.server;
 
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.regex.Pattern;
 
@@ -16,8 +16,8 @@ final class CodeExtension {
     private CodeExtension() {
     }
 
-    static String of(Runtime runtime, String code) {
-        if (runtime == Runtime.NODE && REQUIRE.matcher(code).find() && !MODULE_SYNTAX.matcher(code).find()) {
+    static String of(Language runtime, String code) {
+        if (runtime == Language.NODE && REQUIRE.matcher(code).find() && !MODULE_SYNTAX.matcher(code).find()) {
             return ".cjs";
         }
         return runtime.defaultExtension();

@@ -8,7 +8,7 @@ import io.isol8.config.Sizes;
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.Isol8Exception.BadRequest;
 import io.isol8.core.Network;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -52,7 +52,7 @@ record ExecutionOptions(Optional<Long> timeoutMs, long maxOutputBytes, Map<Strin
      * @param hostCpus CPUs of the Docker host; {@code cpuLimit} may not exceed it ({@code 0}: unknown, not checked)
      * @throws BadRequest with the exact api.md §6 message
      */
-    static ExecutionOptions parse(Optional<ObjectNode> options, Runtime runtime, Isol8Config config, int hostCpus) {
+    static ExecutionOptions parse(Optional<ObjectNode> options, Language runtime, Isol8Config config, int hostCpus) {
         JsonFields f = new JsonFields(options.orElseGet(JsonNodeFactory.instance::objectNode), "options.");
         f.rejectUnknown(KNOWN);
         Isol8Config.Defaults defaults = config.defaults();

@@ -7,7 +7,7 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.isol8.core.Isol8Exception;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.engine.Engine;
 import io.isol8.engine.Executions;
 
@@ -41,7 +41,7 @@ final class HealthService implements HttpService {
                     .put("status", "unavailable").put("docker", "unreachable"));
             return;
         }
-        Map<Runtime, Boolean> images = engine.images();
+        Map<Language, Boolean> images = engine.images();
         boolean any = images.containsValue(true);
         boolean ok = any && engine.swept() && !executions.stopping();
         ObjectNode body = Json.object();
@@ -56,8 +56,8 @@ final class HealthService implements HttpService {
         body.put("docker", "ok");
         ObjectNode imageNode = body.putObject("images");
         ObjectNode poolNode = body.putObject("pool");
-        Map<Runtime, Integer> idle = engine.poolIdle();
-        for (Runtime r : Runtime.values()) {
+        Map<Language, Integer> idle = engine.poolIdle();
+        for (Language r : Language.values()) {
             imageNode.put(r.wireName(), images.getOrDefault(r, false) ? "ok" : "missing");
             poolNode.put(r.wireName(), idle.getOrDefault(r, 0));
         }

@@ -1,6 +1,6 @@
 package io.isol8.server;
 
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.engine.Engine;
 import io.isol8.engine.Executions;
 import io.isol8.engine.Telemetry;
@@ -66,7 +66,7 @@ public final class Metrics implements Telemetry {
     }
 
     @Override
-    public void executionFinished(Runtime runtime, boolean session, String outcome, double seconds) {
+    public void executionFinished(Language runtime, boolean session, String outcome, double seconds) {
         executions.labelValues(runtime.wireName(), session ? "session" : "ephemeral", outcome).inc();
         executionSeconds.labelValues(runtime.wireName()).observe(seconds);
     }
@@ -92,7 +92,7 @@ public final class Metrics implements Telemetry {
     }
 
     @Override
-    public void poolRequest(Runtime runtime, boolean hit) {
+    public void poolRequest(Language runtime, boolean hit) {
         poolRequests.labelValues(runtime.wireName(), hit ? "hit" : "miss").inc();
     }
 

@@ -3,7 +3,7 @@ package io.isol8.server;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.isol8.core.ContainerPath;
 import io.isol8.core.Isol8Exception.BadRequest;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.core.Source;
 
 import java.util.Collections;
@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  * @param setupScript     a non-empty setup script
  * @param workdir         normalised absolute working directory
  */
-record RequestFields(Runtime runtime, Source source, Optional<Long> timeoutMs, String stdin,
+record RequestFields(Language runtime, Source source, Optional<Long> timeoutMs, String stdin,
                      Map<String, String> env, Map<String, String> files, Optional<List<String>> outputPaths,
                      List<String> installPackages, Optional<String> setupScript, String workdir) {
     private static final Set<String> KNOWN = Set.of("runtime", "code", "cmd", "codeUrl", "codeHash",
@@ -56,7 +56,7 @@ record RequestFields(Runtime runtime, Source source, Optional<Long> timeoutMs, S
     static RequestFields parse(ObjectNode request, long timeoutLimit) {
         JsonFields f = new JsonFields(request, "request.");
         f.rejectUnknown(KNOWN);
-        Runtime runtime = runtime(f);
+        Language runtime = runtime(f);
         Source source = source(f, runtime);
         f.string("codeHash");
         f.bool("allowInsecureCodeUrl");
@@ -93,17 +93,17 @@ record RequestFields(Runtime runtime, Source source, Optional<Long> timeoutMs, S
                 workdir);
     }
 
-    private static Runtime runtime(JsonFields f) {
+    private static Language runtime(JsonFields f) {
         String name = f.string("runtime").orElseThrow(() -> new BadRequest("request.runtime is required"));
         if (name.equals("agent")) {
-            throw new BadRequest("Runtime \"agent\" is not supported by this server");
+            throw new BadRequest("Language \"agent\" is not supported by this server");
         }
-        return Runtime.fromWire(name).orElseThrow(() -> new BadRequest(
-                "Unknown runtime: \"" + name + "\". Available: " + Runtime.available()));
+        return Language.fromWire(name).orElseThrow(() -> new BadRequest(
+                "Unknown runtime: \"" + name + "\". Available: " + Language.available()));
     }
 
     /** Exactly one of code, cmd and codeUrl, the way isol8 0.20 counts them: blank means absent. */
-    private static Source source(JsonFields f, Runtime runtime) {
+    private static Source source(JsonFields f, Language runtime) {
         Optional<String> givenCode = f.string("code").filter(s -> !JsBlank.test(s));
         Optional<String> givenCmd = f.string("cmd").filter(s -> !JsBlank.test(s));
         boolean givenUrl = f.string("codeUrl").filter(s -> !JsBlank.test(s)).isPresent();
@@ -148,7 +148,7 @@ record RequestFields(Runtime runtime, Source source, Optional<Long> timeoutMs, S
         return paths;
     }
 
-    private static List<String> packages(JsonFields f, Runtime runtime) {
+    private static List<String> packages(JsonFields f, Language runtime) {
         List<String> packages = f.stringList("installPackages").orElse(List.of());
         if (packages.size() > MAX_PACKAGES) {
             throw f.invalid("installPackages", "allows at most " + MAX_PACKAGES + " entries");
@@ -158,7 +158,7 @@ record RequestFields(Runtime runtime, Source source, Optional<Long> timeoutMs, S
                 throw f.invalid("installPackages", "entry \"" + name + "\" is not a valid package name");
             }
         }
-        if (!packages.isEmpty() && runtime == Runtime.BASH) {
+        if (!packages.isEmpty() && runtime == Language.BASH) {
             throw f.invalid("installPackages", "is not supported for runtime bash");
         }
         return packages;

@@ -2,7 +2,7 @@ package io.isol8.config;
 
 import io.isol8.config.Isol8Config.KeyEntry;
 import io.isol8.core.Network;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -124,9 +124,9 @@ class ConfigLoaderTest {
                         config.limits().allowedImages()),
                 () -> assertEquals(0, config.limits().maxSessions()),
                 () -> assertEquals(new Isol8Config.Cleanup(false, 3_600_000, 1000), config.cleanup()),
-                () -> assertEquals(0, config.pool().sizeOf(Runtime.PYTHON)),
-                () -> assertEquals("custom:python", config.images().of(Runtime.PYTHON)),
-                () -> assertEquals("isol8:node", config.images().of(Runtime.NODE)),
+                () -> assertEquals(0, config.pool().sizeOf(Language.PYTHON)),
+                () -> assertEquals("custom:python", config.images().of(Language.PYTHON)),
+                () -> assertEquals("isol8:node", config.images().of(Language.NODE)),
                 () -> assertEquals(new Isol8Config.Docker("tcp://docker.local:2376", "", true), config.docker()));
     }
 
@@ -389,7 +389,7 @@ class ConfigLoaderTest {
     void poolSizeIntegerAppliesToEveryRuntime() throws IOException {
         Isol8Config.Pool pool = load("pool:\n  size: 5\n").pool();
 
-        for (Runtime runtime : Runtime.values()) {
+        for (Language runtime : Language.values()) {
             assertEquals(5, pool.sizeOf(runtime), runtime.wireName());
         }
     }
@@ -398,7 +398,7 @@ class ConfigLoaderTest {
     void poolSizeMapLeavesMissingRuntimesAtZero() throws IOException {
         Isol8Config.Pool pool = load("pool:\n  size: {python: 4, bash: 1}\n").pool();
 
-        assertEquals(Map.of(Runtime.PYTHON, 4, Runtime.NODE, 0, Runtime.BUN, 0, Runtime.DENO, 0, Runtime.BASH, 1),
+        assertEquals(Map.of(Language.PYTHON, 4, Language.NODE, 0, Language.BUN, 0, Language.DENO, 0, Language.BASH, 1),
                 pool.size());
     }
 

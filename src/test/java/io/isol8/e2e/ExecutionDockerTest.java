@@ -33,7 +33,7 @@ class ExecutionDockerTest {
     static void start() {
         Isol8Config c = Isol8Config.builtIn();
         server = DockerServer.start(new Isol8Config(c.port(), "", c.maxConcurrent(), c.maxQueued(), c.queueTimeoutMs(),
-                c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(true, Map.of(io.isol8.core.Runtime.PYTHON, 1)),
+                c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(true, Map.of(io.isol8.core.Language.PYTHON, 1)),
                 c.images(), c.docker(), c.auth(), c.source()));
     }
 
@@ -237,8 +237,8 @@ class ExecutionDockerTest {
     @Test
     void missingImageIs503NamingSetup() throws Exception {
         Isol8Config c = Isol8Config.builtIn();
-        Map<io.isol8.core.Runtime, String> images = new java.util.EnumMap<>(c.images().byRuntime());
-        images.put(io.isol8.core.Runtime.BASH, "isol8:does-not-exist");
+        Map<io.isol8.core.Language, String> images = new java.util.EnumMap<>(c.images().byRuntime());
+        images.put(io.isol8.core.Language.BASH, "isol8:does-not-exist");
         try (DockerServer other = DockerServer.start(new Isol8Config(c.port(), "", c.maxConcurrent(), c.maxQueued(),
                 c.queueTimeoutMs(), c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(false, Map.of()),
                 new Isol8Config.Images(c.images().base(), images), c.docker(), c.auth(), c.source()))) {

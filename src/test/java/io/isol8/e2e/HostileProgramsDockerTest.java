@@ -2,7 +2,7 @@ package io.isol8.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.isol8.config.Isol8Config;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.testing.Await;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,7 +46,7 @@ class HostileProgramsDockerTest {
     static void start() {
         Isol8Config c = Isol8Config.builtIn();
         server = DockerServer.start(new Isol8Config(c.port(), "", c.maxConcurrent(), c.maxQueued(), c.queueTimeoutMs(),
-                c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(true, Map.of(Runtime.PYTHON, 1, Runtime.BASH, 1)),
+                c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(true, Map.of(Language.PYTHON, 1, Language.BASH, 1)),
                 c.images(), c.docker(), c.auth(), c.source()));
         warmUp();
     }

@@ -1,7 +1,7 @@
 package io.isol8.e2e;
 
 import io.isol8.config.Isol8Config;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.testing.Await;
 import org.junit.jupiter.api.Test;
 
@@ -57,7 +57,7 @@ class LoadFaultSoakTest {
         DockerDaemon daemon = DockerDaemon.find();
         Isol8Config c = Isol8Config.builtIn();
         DockerServer server = DockerServer.start(new Isol8Config(c.port(), "", 10, 100, 30_000, c.defaults(), c.limits(),
-                c.cleanup(), new Isol8Config.Pool(true, Map.of(Runtime.PYTHON, 2)), c.images(), c.docker(), c.auth(),
+                c.cleanup(), new Isol8Config.Pool(true, Map.of(Language.PYTHON, 2)), c.images(), c.docker(), c.auth(),
                 c.source()));
         try {
             soak(server, daemon);

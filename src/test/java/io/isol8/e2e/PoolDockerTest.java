@@ -2,7 +2,7 @@ package io.isol8.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.isol8.config.Isol8Config;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.testing.Await;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,7 +27,7 @@ class PoolDockerTest {
     static void start() throws Exception {
         Isol8Config c = Isol8Config.builtIn();
         server = DockerServer.start(new Isol8Config(c.port(), "", c.maxConcurrent(), c.maxQueued(), c.queueTimeoutMs(),
-                c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(true, Map.of(Runtime.PYTHON, 2)),
+                c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(true, Map.of(Language.PYTHON, 2)),
                 c.images(), c.docker(), c.auth(), c.source()));
         awaitIdle(2);
     }

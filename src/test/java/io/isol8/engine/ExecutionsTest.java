@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.engine.RunOutcome.Ending;
 import io.isol8.engine.RunOutcome.FailedPhase;
 
@@ -37,7 +37,7 @@ class ExecutionsTest {
     private final ScriptedEngine engine = new ScriptedEngine();
     private final RecordingTelemetry telemetry = new RecordingTelemetry();
     private final Sessions sessions = new Sessions(engine, 10);
-    private final ExecutionSpec python = Specs.spec(Runtime.PYTHON);
+    private final ExecutionSpec python = Specs.spec(Language.PYTHON);
     private final EventSink sink = new EventSink(engine.events);
     private Admission admission = new Admission(2, 10, Telemetry.NONE);
     private Executions executions = executions(admission, 8);
@@ -409,7 +409,7 @@ class ExecutionsTest {
 
     @Test
     void aFailedContainerCreationLeavesNoSession() {
-        Isol8Exception.Unavailable missing = Isol8Exception.Unavailable.imageMissing("isol8/python:1", Runtime.PYTHON);
+        Isol8Exception.Unavailable missing = Isol8Exception.Unavailable.imageMissing("isol8/python:1", Language.PYTHON);
         engine.sessionFailure = () -> missing;
 
         assertSame(missing, assertThrows(Isol8Exception.Unavailable.class, () -> run(sessionCall("s1"))));
@@ -435,7 +435,7 @@ class ExecutionsTest {
     void aWaiterOfAFailedCreationFailsTheSameWay() throws Throwable {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Isol8Exception.Unavailable missing = Isol8Exception.Unavailable.imageMissing("isol8/python:1", Runtime.PYTHON);
+        Isol8Exception.Unavailable missing = Isol8Exception.Unavailable.imageMissing("isol8/python:1", Language.PYTHON);
         engine.onSession = () -> {
             entered.countDown();
             await(release);
@@ -606,7 +606,7 @@ class ExecutionsTest {
     @Test
     void sessionRuntimeConflictsComeBeforeAdmission() {
         run(sessionCall("s1"));
-        Call node = new Call("exec-2", "alice", Specs.spec(Runtime.NODE), Optional.of("s1"), System.nanoTime());
+        Call node = new Call("exec-2", "alice", Specs.spec(Language.NODE), Optional.of("s1"), System.nanoTime());
 
         assertThrows(Isol8Exception.Conflict.class, () -> run(node));
     }

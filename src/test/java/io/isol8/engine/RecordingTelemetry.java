@@ -1,6 +1,6 @@
 package io.isol8.engine;
 
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,7 +22,7 @@ final class RecordingTelemetry implements Telemetry {
     }
 
     @Override
-    public void executionFinished(Runtime runtime, boolean session, String outcome, double seconds) {
+    public void executionFinished(Language runtime, boolean session, String outcome, double seconds) {
         events.add("finished " + runtime.wireName() + " " + (session ? "session" : "ephemeral") + " " + outcome + " "
                 + seconds);
     }

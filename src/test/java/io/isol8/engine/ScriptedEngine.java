@@ -1,7 +1,7 @@
 package io.isol8.engine;
 
 import io.isol8.core.ExecutionSpec;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.Deque;
 import java.util.List;
@@ -94,12 +94,12 @@ final class ScriptedEngine implements Engine {
     }
 
     @Override
-    public Map<Runtime, Boolean> images() {
+    public Map<Language, Boolean> images() {
         return Map.of();
     }
 
     @Override
-    public Map<Runtime, Integer> poolIdle() {
+    public Map<Language, Integer> poolIdle() {
         return Map.of();
     }
 
@@ -111,6 +111,11 @@ final class ScriptedEngine implements Engine {
     @Override
     public boolean swept() {
         return true;
+    }
+
+    @Override
+    public int hostCpus() {
+        return 2;
     }
 
     @Override

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isol8.core.Isol8Exception;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class SessionTest {
-    private final Session session = new Session("alice", "s1", Runtime.PYTHON, Specs.DEFAULTS, Map.of(), 1_000);
+    private final Session session = new Session("alice", "s1", Language.PYTHON, Specs.DEFAULTS, Map.of(), 1_000);
 
     private static long later() {
         return System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -12,7 +12,7 @@ import io.isol8.core.ContainerSettings;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
 import io.isol8.core.Network;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.List;
 import java.util.Map;
@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class SessionsTest {
     private final ScriptedEngine engine = new ScriptedEngine();
     private final Sessions sessions = new Sessions(engine, 10);
-    private final ExecutionSpec python = Specs.spec(Runtime.PYTHON);
+    private final ExecutionSpec python = Specs.spec(Language.PYTHON);
 
     private static long later() {
         return System.nanoTime() + 30_000_000_000L;
@@ -44,7 +44,7 @@ class SessionsTest {
 
         assertEquals("alice", s.principal());
         assertEquals("s1", s.id());
-        assertEquals(Runtime.PYTHON, s.runtime());
+        assertEquals(Language.PYTHON, s.runtime());
         assertEquals(Specs.DEFAULTS, s.settings());
         assertNull(s.sandbox());
         assertEquals(0, engine.sessionCalls.get());
@@ -79,7 +79,7 @@ class SessionsTest {
 
     @Test
     void theSessionKeepsTheContainerOptionsItsFirstRequestSet() {
-        Session s = sessions.resolve("alice", "s1", Specs.spec(Runtime.PYTHON, Specs.DEFAULTS, Map.of("cpuLimit", "1")));
+        Session s = sessions.resolve("alice", "s1", Specs.spec(Language.PYTHON, Specs.DEFAULTS, Map.of("cpuLimit", "1")));
 
         assertEquals(Map.of("cpuLimit", "1"), s.createdWith());
     }
@@ -89,7 +89,7 @@ class SessionsTest {
         sessions.resolve("alice", "s1", python);
 
         Isol8Exception.Conflict e = assertThrows(Isol8Exception.Conflict.class,
-                () -> sessions.resolve("alice", "s1", Specs.spec(Runtime.NODE)));
+                () -> sessions.resolve("alice", "s1", Specs.spec(Language.NODE)));
 
         assertEquals("Cannot switch runtime from \"python\" to \"node\": session \"s1\" is bound to python. "
                 + "Use a new sessionId for another runtime.", e.getMessage());
@@ -99,7 +99,7 @@ class SessionsTest {
     void anotherRuntimeUnderAnotherPrincipalIsNoConflict() {
         sessions.resolve("alice", "s1", python);
 
-        assertEquals(Runtime.NODE, sessions.resolve("bob", "s1", Specs.spec(Runtime.NODE)).runtime());
+        assertEquals(Language.NODE, sessions.resolve("bob", "s1", Specs.spec(Language.NODE)).runtime());
     }
 
     private static ContainerSettings changed(String key) {
@@ -132,7 +132,7 @@ class SessionsTest {
         sessions.resolve("alice", "s1", python);
 
         Isol8Exception.Conflict e = assertThrows(Isol8Exception.Conflict.class,
-                () -> sessions.resolve("alice", "s1", Specs.spec(Runtime.PYTHON, changed(key), Map.of(key, value))));
+                () -> sessions.resolve("alice", "s1", Specs.spec(Language.PYTHON, changed(key), Map.of(key, value))));
 
         assertEquals("options." + key + " " + value + " conflicts with session \"s1\" (created with the default); "
                 + "container settings of a session cannot change", e.getMessage());
@@ -140,10 +140,10 @@ class SessionsTest {
 
     @Test
     void theConflictNamesTheValueTheSessionWasCreatedWith() {
-        sessions.resolve("alice", "s1", Specs.spec(Runtime.PYTHON, Specs.DEFAULTS, Map.of("memoryLimit", "512m")));
+        sessions.resolve("alice", "s1", Specs.spec(Language.PYTHON, Specs.DEFAULTS, Map.of("memoryLimit", "512m")));
 
         Isol8Exception.Conflict e = assertThrows(Isol8Exception.Conflict.class, () -> sessions.resolve("alice", "s1",
-                Specs.spec(Runtime.PYTHON, changed("memoryLimit"), Map.of("memoryLimit", "1g"))));
+                Specs.spec(Language.PYTHON, changed("memoryLimit"), Map.of("memoryLimit", "1g"))));
 
         assertEquals("options.memoryLimit 1g conflicts with session \"s1\" (created with 512m); "
                 + "container settings of a session cannot change", e.getMessage());
@@ -152,16 +152,16 @@ class SessionsTest {
     @Test
     void repeatingTheSessionsSettingsExplicitlyIsNoConflict() {
         Session s = sessions.resolve("alice", "s1",
-                Specs.spec(Runtime.PYTHON, changed("memoryLimit"), Map.of("memoryLimit", "1g")));
+                Specs.spec(Language.PYTHON, changed("memoryLimit"), Map.of("memoryLimit", "1g")));
 
         assertSame(s, sessions.resolve("alice", "s1",
-                Specs.spec(Runtime.PYTHON, changed("memoryLimit"), Map.of("memoryLimit", "1g"))));
+                Specs.spec(Language.PYTHON, changed("memoryLimit"), Map.of("memoryLimit", "1g"))));
     }
 
     @Test
     void omittingTheSessionsSettingsIsNoConflict() {
         Session s = sessions.resolve("alice", "s1",
-                Specs.spec(Runtime.PYTHON, changed("memoryLimit"), Map.of("memoryLimit", "1g")));
+                Specs.spec(Language.PYTHON, changed("memoryLimit"), Map.of("memoryLimit", "1g")));
 
         assertSame(s, sessions.resolve("alice", "s1", python));
     }
@@ -169,9 +169,9 @@ class SessionsTest {
     @Test
     void anExplicitSettingEqualToTheSessionsIsNoConflictWhenAnOmittedOneDiffers() {
         Session s = sessions.resolve("alice", "s1",
-                Specs.spec(Runtime.PYTHON, changed("memoryLimit"), Map.of("memoryLimit", "1g")));
+                Specs.spec(Language.PYTHON, changed("memoryLimit"), Map.of("memoryLimit", "1g")));
 
-        assertSame(s, sessions.resolve("alice", "s1", Specs.spec(Runtime.PYTHON, Specs.DEFAULTS, Map.of("cpuLimit", "1"))));
+        assertSame(s, sessions.resolve("alice", "s1", Specs.spec(Language.PYTHON, Specs.DEFAULTS, Map.of("cpuLimit", "1"))));
     }
 
     @Test
@@ -288,10 +288,10 @@ class SessionsTest {
         Session old = sessions.resolve("alice", "s1", python);
         sessions.delete("alice", "s1");
 
-        Session fresh = sessions.resolve("alice", "s1", Specs.spec(Runtime.NODE));
+        Session fresh = sessions.resolve("alice", "s1", Specs.spec(Language.NODE));
 
         assertNotSame(old, fresh);
-        assertEquals(Runtime.NODE, fresh.runtime());
+        assertEquals(Language.NODE, fresh.runtime());
     }
 
     @Test

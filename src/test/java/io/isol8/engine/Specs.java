@@ -3,7 +3,7 @@ package io.isol8.engine;
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Network;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.core.Source;
 
 import java.util.List;
@@ -18,11 +18,11 @@ final class Specs {
     private Specs() {
     }
 
-    static ExecutionSpec spec(Runtime runtime) {
+    static ExecutionSpec spec(Language runtime) {
         return spec(runtime, DEFAULTS, Map.of());
     }
 
-    static ExecutionSpec spec(Runtime runtime, ContainerSettings container, Map<String, String> explicit) {
+    static ExecutionSpec spec(Language runtime, ContainerSettings container, Map<String, String> explicit) {
         return new ExecutionSpec(runtime, new Source.Code("print(1)", runtime.defaultExtension()), "", Map.of(),
                 Map.of(), Map.of(), List.of(), false, List.of(), Optional.empty(), "/sandbox", 5_000, 1024,
                 container, explicit);

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.helidon.http.Status;
 import io.isol8.core.Isol8Exception;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.io.IOException;
 import java.util.logging.Level;
@@ -65,7 +65,7 @@ class ErrorMappingTest {
     void unavailableIs503() {
         assertEquals(Status.SERVICE_UNAVAILABLE_503, ErrorMapping.status(new Isol8Exception.Unavailable("down")));
         assertEquals(Status.SERVICE_UNAVAILABLE_503,
-                ErrorMapping.status(Isol8Exception.Unavailable.imageMissing("isol8/python:1", Runtime.PYTHON)));
+                ErrorMapping.status(Isol8Exception.Unavailable.imageMissing("isol8/python:1", Language.PYTHON)));
     }
 
     @Test

@@ -1,10 +1,12 @@
 package io.isol8.server;
 
+import io.isol8.testing.Await;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -19,12 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ExecutionFlowTest {
 
-    private static void awaitIdle(FakeServer server) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-        while (server.app.executions().admission().inUse() > 0 && System.nanoTime() < end) {
-            Thread.sleep(5);
-        }
-        assertEquals(0, server.app.executions().admission().inUse(), "permit still held after 2 s");
+    private static void awaitIdle(FakeServer server) {
+        Await.until(Duration.ofSeconds(2), "admission permit released",
+                () -> server.app.executions().admission().inUse() == 0);
     }
 
     @Test
@@ -56,10 +55,7 @@ class ExecutionFlowTest {
         try (FakeServer server = FakeServer.start(1, 5, 100)) {
             server.engine.startDelayMs = 1000;
             CompletableFuture<HttpResponse<String>> slow = server.streamAsync(FakeServer.body("out:late", "", ""));
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-            while (server.app.executions().admission().inUse() == 0 && System.nanoTime() < end) {
-                Thread.sleep(5);
-            }
+            Await.until(Duration.ofSeconds(2), "slow run admitted", () -> server.app.executions().admission().inUse() == 1);
             assertEquals(429, server.post("/execute", FakeServer.body("out:x", "", "")).statusCode());
             HttpResponse<String> r = slow.get(5, TimeUnit.SECONDS);
             assertEquals("data: {\"type\":\"stdout\",\"data\":\"late\\n\",\"phase\":\"code\"}\n\n"
@@ -173,10 +169,7 @@ class ExecutionFlowTest {
                 server.app.executions().shutdown(10_000);
                 stopped.countDown();
             });
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-            while (!server.app.executions().stopping() && System.nanoTime() < end) {
-                Thread.sleep(1);
-            }
+            Await.until(Duration.ofSeconds(2), "shutdown begun", () -> server.app.executions().stopping());
             HttpResponse<String> refused = server.post("/execute", FakeServer.body("out:x", "", ""));
             assertEquals(503, refused.statusCode());
             assertEquals("{\"error\":\"Server is shutting down\"}", refused.body());

@@ -5,7 +5,7 @@ import io.isol8.core.ContainerSettings;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception.BadRequest;
 import io.isol8.core.Network;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.core.Source;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -109,7 +109,7 @@ class ExecutionRequestParserTest {
                 Arguments.of(request("'runtime':'Python','code':'x'"),
                         "Unknown runtime: \"Python\". Available: python, node, bun, deno, bash"),
                 Arguments.of(request("'runtime':'agent','code':'x'"),
-                        "Runtime \"agent\" is not supported by this server"),
+                        "Language \"agent\" is not supported by this server"),
                 Arguments.of(request("'runtime':'python','code':'x','cmd':'ls'"), EXCLUSIVE),
                 Arguments.of(request("'runtime':'python','code':'x','codeUrl':'https://e.com/a.py'"), EXCLUSIVE),
                 Arguments.of(request("'runtime':'python','code':'x','codeUrl':'u','cmd':'ls'"), EXCLUSIVE),
@@ -357,7 +357,7 @@ class ExecutionRequestParserTest {
     @Test
     void leadingByteOrderMarkIsIgnored() {
         byte[] body = ("\uFEFF" + request(PY).replace('\'', '"')).getBytes(StandardCharsets.UTF_8);
-        assertEquals(Runtime.PYTHON, BUILT_IN.parse(body).spec().runtime());
+        assertEquals(Language.PYTHON, BUILT_IN.parse(body).spec().runtime());
     }
 
     @Test
@@ -365,7 +365,7 @@ class ExecutionRequestParserTest {
         ParsedExecution parsed = BUILT_IN.parse(json(request(PY)));
         ExecutionSpec spec = parsed.spec();
         assertEquals(Optional.empty(), parsed.sessionId());
-        assertEquals(Runtime.PYTHON, spec.runtime());
+        assertEquals(Language.PYTHON, spec.runtime());
         assertEquals(new Source.Code("print(1)", ".py"), spec.source());
         assertEquals("", spec.stdin());
         assertEquals(Map.of(), spec.env());

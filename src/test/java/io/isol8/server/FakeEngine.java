@@ -2,7 +2,7 @@ package io.isol8.server;
 
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.core.Source;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.ContainerGoneException;
@@ -94,16 +94,16 @@ final class FakeEngine implements Engine {
     }
 
     @Override
-    public Map<Runtime, Boolean> images() {
-        Map<Runtime, Boolean> m = new EnumMap<>(Runtime.class);
-        for (Runtime r : Runtime.values()) {
+    public Map<Language, Boolean> images() {
+        Map<Language, Boolean> m = new EnumMap<>(Language.class);
+        for (Language r : Language.values()) {
             m.put(r, !imageMissing);
         }
         return m;
     }
 
     @Override
-    public Map<Runtime, Integer> poolIdle() {
+    public Map<Language, Integer> poolIdle() {
         return Map.of();
     }
 

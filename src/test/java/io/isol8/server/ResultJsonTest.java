@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Network;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.core.Source;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.Phase;
@@ -34,14 +34,14 @@ class ResultJsonTest {
     private static final List<String> ALWAYS = List.of("stdout", "stderr", "exitCode", "durationMs", "truncated",
             "executionId", "runtime", "timestamp", "containerId", "timedOut", "oomKilled");
 
-    private static ExecutionSpec spec(Runtime runtime, List<String> outputPaths, boolean requested) {
+    private static ExecutionSpec spec(Language runtime, List<String> outputPaths, boolean requested) {
         ContainerSettings c = new ContainerSettings("isol8/" + runtime.wireName() + ":1", 512L << 20, 1.0, 64,
                 64L << 20, 64L << 20, Network.NONE, true);
         return new ExecutionSpec(runtime, new Source.Command("true"), "", Map.of(), Map.of(), Map.of(), outputPaths,
                 requested, List.of(), Optional.empty(), "/sandbox", 5_000, 1024, c, Map.of());
     }
 
-    private static final ExecutionSpec PYTHON = spec(Runtime.PYTHON, List.of(), false);
+    private static final ExecutionSpec PYTHON = spec(Language.PYTHON, List.of(), false);
 
     private static RunOutcome outcome(int exit, long ms, Ending ending) {
         return new RunOutcome(exit, ms, ending, Optional.empty(), "", "", Map.of(), 0, 0);
@@ -85,7 +85,7 @@ class ResultJsonTest {
 
     @Test
     void theFieldsCarryTheRunsValues() {
-        ObjectNode json = of(spec(Runtime.NODE, List.of(), false), outcome(3, 12, Ending.EXITED), output("1\n", "oops\n"));
+        ObjectNode json = of(spec(Language.NODE, List.of(), false), outcome(3, 12, Ending.EXITED), output("1\n", "oops\n"));
 
         assertEquals("1", json.get("stdout").textValue());
         assertEquals("oops", json.get("stderr").textValue());
@@ -272,7 +272,7 @@ class ResultJsonTest {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("/sandbox/b.txt", "hello".getBytes(StandardCharsets.UTF_8));
         files.put("/sandbox/a.bin", new byte[] {0, (byte) 0xff, 10});
-        ExecutionSpec spec = spec(Runtime.PYTHON, List.of("/sandbox/b.txt", "/sandbox/a.bin"), true);
+        ExecutionSpec spec = spec(Language.PYTHON, List.of("/sandbox/b.txt", "/sandbox/a.bin"), true);
 
         ObjectNode json = of(spec, outcome(0, 1, Ending.EXITED).withFiles(files), output("", ""));
 
@@ -286,7 +286,7 @@ class ResultJsonTest {
     void requestedOutputFilesFollowTheTruncationFlags() {
         BufferedOutput out = output("o", "");
         out.truncated(StreamKind.STDOUT, Phase.CODE);
-        ExecutionSpec spec = spec(Runtime.PYTHON, List.of("/sandbox/a"), true);
+        ExecutionSpec spec = spec(Language.PYTHON, List.of("/sandbox/a"), true);
 
         ObjectNode json = of(spec, outcome(0, 1, Ending.EXITED), out);
 
@@ -297,7 +297,7 @@ class ResultJsonTest {
 
     @Test
     void requestedOutputFilesThatWereNotFoundGiveAnEmptyObject() {
-        ExecutionSpec spec = spec(Runtime.PYTHON, List.of("/sandbox/missing"), true);
+        ExecutionSpec spec = spec(Language.PYTHON, List.of("/sandbox/missing"), true);
 
         ObjectNode json = of(spec, outcome(0, 1, Ending.EXITED), output("", ""));
 
@@ -306,7 +306,7 @@ class ResultJsonTest {
 
     @Test
     void anEmptyOutputPathsListStillGivesFiles() {
-        ObjectNode json = of(spec(Runtime.PYTHON, List.of(), true), outcome(0, 1, Ending.EXITED), output("", ""));
+        ObjectNode json = of(spec(Language.PYTHON, List.of(), true), outcome(0, 1, Ending.EXITED), output("", ""));
 
         assertEquals("{}", json.get("files").toString());
     }

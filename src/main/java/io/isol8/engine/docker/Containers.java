@@ -11,7 +11,7 @@ import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.api.model.Ulimit;
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.Network;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -41,8 +41,8 @@ public final class Containers {
     }
 
     /** Labels and ownership of a container. */
-    record Owner(String kind, Runtime runtime, String session, String principal) {
-        static Owner of(String kind, Runtime runtime) {
+    record Owner(String kind, Language runtime, String session, String principal) {
+        static Owner of(String kind, Language runtime) {
             return new Owner(kind, runtime, null, null);
         }
     }

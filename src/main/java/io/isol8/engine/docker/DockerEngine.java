@@ -5,7 +5,7 @@ import io.isol8.config.Isol8Config;
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.engine.Engine;
 import io.isol8.engine.Sandbox;
 import io.isol8.engine.Telemetry;
@@ -36,7 +36,7 @@ public final class DockerEngine implements Engine {
     private final DockerFailures failures;
     private final EngineProbe probe;
     private final Reaper reaper;
-    private final Map<Runtime, ContainerSettings> defaults = new EnumMap<>(Runtime.class);
+    private final Map<Language, ContainerSettings> defaults = new EnumMap<>(Language.class);
     private final Telemetry telemetry;
     private volatile boolean swept;
     private volatile boolean closed;
@@ -67,8 +67,8 @@ public final class DockerEngine implements Engine {
         this.execs = new ExecRunner(docker, failures);
         this.probe = new EngineProbe(docker, config.images());
         this.reaper = new Reaper(docker, containers, failures, telemetry, instanceId);
-        Map<Runtime, Integer> sizes = new EnumMap<>(Runtime.class);
-        for (Runtime r : Runtime.values()) {
+        Map<Language, Integer> sizes = new EnumMap<>(Language.class);
+        for (Language r : Language.values()) {
             defaults.put(r, defaultSettings(config, r));
             sizes.put(r, config.pool().sizeOf(r));
         }
@@ -76,7 +76,7 @@ public final class DockerEngine implements Engine {
     }
 
     /** The container settings of a request that overrides nothing. */
-    public static ContainerSettings defaultSettings(Isol8Config config, Runtime runtime) {
+    public static ContainerSettings defaultSettings(Isol8Config config, Language runtime) {
         var d = config.defaults();
         return new ContainerSettings(config.images().of(runtime), d.memoryLimit(), d.cpuLimit(), d.pidsLimit(),
                 d.sandboxSize(), d.tmpSize(), d.network(), true);
@@ -147,7 +147,7 @@ public final class DockerEngine implements Engine {
     }
 
     /** The pool's creations: failures are logged by the pool and retried later, not counted as errors. */
-    private String createWarm(Runtime runtime) {
+    private String createWarm(Language runtime) {
         return timedCreate(defaults.get(runtime), Containers.Owner.of("warm", runtime));
     }
 
@@ -166,12 +166,12 @@ public final class DockerEngine implements Engine {
     }
 
     @Override
-    public Map<Runtime, Boolean> images() {
+    public Map<Language, Boolean> images() {
         return probe.images();
     }
 
     @Override
-    public Map<Runtime, Integer> poolIdle() {
+    public Map<Language, Integer> poolIdle() {
         return pool.idleCounts();
     }
 

@@ -5,7 +5,7 @@ import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import io.isol8.core.Isol8Exception;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.engine.ContainerGoneException;
 import io.isol8.engine.Telemetry;
 
@@ -46,7 +46,7 @@ final class DockerFailures {
     }
 
     /** A failure while creating a container from {@code image}: Docker's 404 means the image is missing. */
-    RuntimeException creating(String image, Runtime runtime, RuntimeException e) {
+    RuntimeException creating(String image, Language runtime, RuntimeException e) {
         if (e instanceof NotFoundException) {
             return Isol8Exception.Unavailable.imageMissing(image, runtime);
         }

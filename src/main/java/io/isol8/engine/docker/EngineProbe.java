@@ -5,7 +5,7 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import io.isol8.config.Isol8Config;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -23,7 +23,7 @@ final class EngineProbe {
 
     private final DockerClient docker;
     private final Isol8Config.Images configured;
-    private volatile Map<Runtime, Boolean> images = Map.of();
+    private volatile Map<Language, Boolean> images = Map.of();
     private volatile long imagesCheckedAt = LONG_AGO;
     private volatile boolean pingOk;
     private volatile long pingedAt = LONG_AGO;
@@ -49,12 +49,12 @@ final class EngineProbe {
     }
 
     /** Which configured runtime images exist; the last known answer while Docker does not answer. */
-    Map<Runtime, Boolean> images() {
+    Map<Language, Boolean> images() {
         long now = System.nanoTime();
         if (now - imagesCheckedAt > IMAGE_CACHE_NANOS) {
-            Map<Runtime, Boolean> found = new EnumMap<>(Runtime.class);
+            Map<Language, Boolean> found = new EnumMap<>(Language.class);
             try {
-                for (Runtime r : Runtime.values()) {
+                for (Language r : Language.values()) {
                     found.put(r, exists(configured.of(r)));
                 }
                 images = Map.copyOf(found);

@@ -1,7 +1,7 @@
 package io.isol8.engine.docker;
 
 import io.isol8.core.ContainerSettings;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -23,12 +23,12 @@ final class WarmPool implements AutoCloseable {
     private static final int WORKERS = 2;
     private static final long RECHECK_SECONDS = 60;
 
-    private final Map<Runtime, ConcurrentLinkedDeque<String>> idle = new EnumMap<>(Runtime.class);
-    private final Map<Runtime, AtomicInteger> creating = new EnumMap<>(Runtime.class);
-    private final Map<Runtime, Integer> sizes;
-    private final Function<Runtime, String> create;
+    private final Map<Language, ConcurrentLinkedDeque<String>> idle = new EnumMap<>(Language.class);
+    private final Map<Language, AtomicInteger> creating = new EnumMap<>(Language.class);
+    private final Map<Language, Integer> sizes;
+    private final Function<Language, String> create;
     private final java.util.function.Consumer<String> remove;
-    private final LinkedBlockingQueue<Runtime> kicks = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Language> kicks = new LinkedBlockingQueue<>();
     private final Thread[] workers = new Thread[WORKERS];
     private volatile boolean closed;
 
@@ -37,11 +37,11 @@ final class WarmPool implements AutoCloseable {
      * @param create creates and starts a warm container for a runtime, returning its id (throws on failure)
      * @param remove removes a container in the background
      */
-    WarmPool(Map<Runtime, Integer> sizes, Function<Runtime, String> create, java.util.function.Consumer<String> remove) {
+    WarmPool(Map<Language, Integer> sizes, Function<Language, String> create, java.util.function.Consumer<String> remove) {
         this.sizes = Map.copyOf(sizes);
         this.create = create;
         this.remove = remove;
-        for (Runtime r : Runtime.values()) {
+        for (Language r : Language.values()) {
             idle.put(r, new ConcurrentLinkedDeque<>());
             creating.put(r, new AtomicInteger());
         }
@@ -56,7 +56,7 @@ final class WarmPool implements AutoCloseable {
     }
 
     /** A warm container for {@code runtime}, if one is idle; triggers a refill. */
-    Optional<String> take(Runtime runtime) {
+    Optional<String> take(Language runtime) {
         String id = idle.get(runtime).pollFirst();
         kicks.offer(runtime);
         return Optional.ofNullable(id);
@@ -75,21 +75,21 @@ final class WarmPool implements AutoCloseable {
         kickAll();
     }
 
-    Map<Runtime, Integer> idleCounts() {
-        Map<Runtime, Integer> counts = new EnumMap<>(Runtime.class);
+    Map<Language, Integer> idleCounts() {
+        Map<Language, Integer> counts = new EnumMap<>(Language.class);
         idle.forEach((r, q) -> counts.put(r, q.size()));
         return counts;
     }
 
     private void kickAll() {
-        for (Runtime r : Runtime.values()) {
+        for (Language r : Language.values()) {
             kicks.offer(r);
         }
     }
 
     private void work() {
         while (!closed) {
-            Runtime r;
+            Language r;
             try {
                 r = kicks.poll(RECHECK_SECONDS, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -134,7 +134,7 @@ final class WarmPool implements AutoCloseable {
     public void close() {
         closed = true;
         for (int i = 0; i < WORKERS; i++) {
-            kicks.offer(Runtime.PYTHON);
+            kicks.offer(Language.PYTHON);
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         for (Thread t : workers) {

@@ -5,7 +5,7 @@ import io.isol8.config.Isol8Config;
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.core.Source;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.ContainerGoneException;
@@ -126,8 +126,8 @@ class DockerSandboxDockerTest {
                         break
                 print("pids exhausted")
                 """;
-        try (Sandbox sandbox = session(fewPids, Runtime.PYTHON)) {
-            ExecutionSpec spec = spec(new Source.Code(program, ".py"), Runtime.PYTHON, fewPids, List.of("/sandbox/out.txt"));
+        try (Sandbox sandbox = session(fewPids, Language.PYTHON)) {
+            ExecutionSpec spec = spec(new Source.Code(program, ".py"), Language.PYTHON, fewPids, List.of("/sandbox/out.txt"));
             RuntimeException e = assertThrows(RuntimeException.class,
                     () -> sandbox.run(spec, new OnOutput(() -> { }), new CancelSignal()));
             assertTrue(e instanceof Isol8Exception.Unavailable, e.toString());
@@ -136,23 +136,23 @@ class DockerSandboxDockerTest {
     }
 
     private static Sandbox session(ContainerSettings settings) {
-        return session(settings, Runtime.BASH);
+        return session(settings, Language.BASH);
     }
 
-    private static Sandbox session(ContainerSettings settings, Runtime runtime) {
+    private static Sandbox session(ContainerSettings settings, Language runtime) {
         return engine.session(spec(new Source.Command("true"), runtime, settings, List.of()), "test",
                 "s-" + UUID.randomUUID());
     }
 
     private static ContainerSettings defaults() {
-        return DockerEngine.defaultSettings(config, Runtime.BASH);
+        return DockerEngine.defaultSettings(config, Language.BASH);
     }
 
     private static ExecutionSpec command(String command) {
-        return spec(new Source.Command(command), Runtime.BASH, defaults(), List.of());
+        return spec(new Source.Command(command), Language.BASH, defaults(), List.of());
     }
 
-    private static ExecutionSpec spec(Source source, Runtime runtime, ContainerSettings settings, List<String> outputs) {
+    private static ExecutionSpec spec(Source source, Language runtime, ContainerSettings settings, List<String> outputs) {
         ContainerSettings s = new ContainerSettings(config.images().of(runtime), settings.memoryBytes(), settings.cpus(),
                 settings.pidsLimit(), settings.sandboxBytes(), settings.tmpBytes(), settings.network(),
                 settings.readonlyRootFs());

@@ -1,6 +1,6 @@
 package io.isol8.engine.docker;
 
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.testing.Await;
 import org.junit.jupiter.api.Test;
 
@@ -20,11 +20,11 @@ class WarmPoolTest {
         // so the other worker could drop it and leave the pool one short for a minute
         for (int round = 0; round < 200; round++) {
             AtomicInteger created = new AtomicInteger();
-            WarmPool pool = new WarmPool(Map.of(Runtime.PYTHON, 2), r -> "c" + created.incrementAndGet(), id -> { });
+            WarmPool pool = new WarmPool(Map.of(Language.PYTHON, 2), r -> "c" + created.incrementAndGet(), id -> { });
             try (pool) {
                 pool.start();
                 Await.until(Duration.ofSeconds(5), "round " + round + ": pool filled to 2",
-                        () -> pool.idleCounts().get(Runtime.PYTHON) == 2);
+                        () -> pool.idleCounts().get(Language.PYTHON) == 2);
             }
             // close() joins the workers, so a surplus creation that had started is counted by now
             assertEquals(2, created.get(), "round " + round);
@@ -34,13 +34,13 @@ class WarmPoolTest {
     @Test
     void eachHandOutIsRefilledOnce() throws Exception {
         AtomicInteger created = new AtomicInteger();
-        try (WarmPool pool = new WarmPool(Map.of(Runtime.BASH, 1), r -> "c" + created.incrementAndGet(), id -> { })) {
+        try (WarmPool pool = new WarmPool(Map.of(Language.BASH, 1), r -> "c" + created.incrementAndGet(), id -> { })) {
             pool.start();
             for (int i = 1; i <= 20; i++) {
-                Await.until(Duration.ofSeconds(5), "refilled after hand-out " + (i - 1), () -> pool.idleCounts().get(Runtime.BASH) == 1);
-                assertEquals("c" + i, pool.take(Runtime.BASH).orElseThrow());
+                Await.until(Duration.ofSeconds(5), "refilled after hand-out " + (i - 1), () -> pool.idleCounts().get(Language.BASH) == 1);
+                assertEquals("c" + i, pool.take(Language.BASH).orElseThrow());
             }
-            assertTrue(pool.take(Runtime.PYTHON).isEmpty(), "size 0 runtimes are never filled");
+            assertTrue(pool.take(Language.PYTHON).isEmpty(), "size 0 runtimes are never filled");
         }
     }
 }

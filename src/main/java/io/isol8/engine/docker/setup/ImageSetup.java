@@ -2,7 +2,7 @@ package io.isol8.engine.docker.setup;
 
 import com.github.dockerjava.api.DockerClient;
 import io.isol8.config.Isol8Config;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import io.isol8.engine.docker.EngineEndpoint;
 
 import java.io.IOException;
@@ -146,7 +146,7 @@ public final class ImageSetup {
     private int build(SetupOptions options, boolean forceBase, BuildFiles files, Path work, PrintStream out,
                       PrintStream err) {
         Images images = new Images(docker, work, err);
-        List<Runtime> runtimes = options.runtimes();
+        List<Language> runtimes = options.runtimes();
 
         // 1. the base image
         String from;
@@ -174,10 +174,10 @@ public final class ImageSetup {
 
         // 2. bun / deno binaries
         Map<RuntimeBinaries.Tool, Optional<Path>> wanted = new EnumMap<>(RuntimeBinaries.Tool.class);
-        if (runtimes.contains(Runtime.BUN)) {
+        if (runtimes.contains(Language.BUN)) {
             wanted.put(RuntimeBinaries.Tool.BUN, options.bunBinary());
         }
-        if (runtimes.contains(Runtime.DENO)) {
+        if (runtimes.contains(Language.DENO)) {
             wanted.put(RuntimeBinaries.Tool.DENO, options.denoBinary());
         }
         Map<RuntimeBinaries.Tool, Path> binaries;
@@ -199,13 +199,13 @@ public final class ImageSetup {
         }
         String baseLabel = images.label(BASE_TAG, LABEL_HASH).orElse("");
         boolean online = !options.offline() && !from.equals(OfflineRootfs.IMAGE);
-        for (Runtime r : runtimes) {
+        for (Language r : runtimes) {
             String kind = r.wireName();
             String tag = config.images().of(r);
             Map<String, Path> context = new LinkedHashMap<>();
             Optional<Path> binary = Optional.empty();
-            if (r == Runtime.BUN || r == Runtime.DENO) {
-                binary = Optional.ofNullable(binaries.get(r == Runtime.BUN ? RuntimeBinaries.Tool.BUN
+            if (r == Language.BUN || r == Language.DENO) {
+                binary = Optional.ofNullable(binaries.get(r == Language.BUN ? RuntimeBinaries.Tool.BUN
                         : RuntimeBinaries.Tool.DENO));
                 if (binary.isEmpty()) {
                     err.println("isol8 setup: no " + kind + " binary for " + tag);
@@ -215,7 +215,7 @@ public final class ImageSetup {
                 }
                 context.put(kind, binary.get());
             }
-            Map<String, String> args = r == Runtime.NODE && online ? Map.of("WITH_NPM", "1") : Map.of();
+            Map<String, String> args = r == Language.NODE && online ? Map.of("WITH_NPM", "1") : Map.of();
             String hash;
             try {
                 hash = runtimeHash(files, r, baseLabel, binary);
@@ -270,20 +270,20 @@ public final class ImageSetup {
     }
 
     /** The build hash of a runtime image on the isol8:base whose hash label is {@code baseLabel}. */
-    static String runtimeHash(BuildFiles files, Runtime runtime, String baseLabel, Optional<Path> binary) {
+    static String runtimeHash(BuildFiles files, Language runtime, String baseLabel, Optional<Path> binary) {
         String kind = runtime.wireName();
         BuildHash h = new BuildHash()
                 .content(BuildFiles.dockerfileName(kind), files.dockerfile(kind))
                 .content(BuildFiles.VERSIONS, files.versionsEnv())
                 .line("base", baseLabel);
-        if (runtime == Runtime.BUN || runtime == Runtime.DENO) {
+        if (runtime == Language.BUN || runtime == Language.DENO) {
             h.line(kind, BuildHash.sha256(binary.orElseThrow(() -> new IllegalArgumentException(
                     "the " + kind + " image needs its binary"))));
         }
         return h.hex();
     }
 
-    private int failAll(List<Runtime> runtimes, PrintStream out) {
+    private int failAll(List<Language> runtimes, PrintStream out) {
         out.println(BASE_TAG + " failed");
         runtimes.forEach(r -> out.println(config.images().of(r) + " failed"));
         return 1;

@@ -1,6 +1,6 @@
 package io.isol8.engine.docker.setup;
 
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +21,7 @@ import java.util.Optional;
  * @param denoBinary {@code --deno-binary}: a linux-x64 deno executable instead of the npm package
  * @param force      {@code --force}: rebuild (without the build cache) even when the hash label matches
  */
-public record SetupOptions(List<Runtime> runtimes, Optional<String> base, boolean offline, Optional<String> mirror,
+public record SetupOptions(List<Language> runtimes, Optional<String> base, boolean offline, Optional<String> mirror,
                            Path rootfsDir, Optional<Path> bunBinary, Optional<Path> denoBinary, boolean force) {
 
     /** The default {@code --rootfs-dir}. */
@@ -37,8 +37,8 @@ public record SetupOptions(List<Runtime> runtimes, Optional<String> base, boolea
         if (runtimes.isEmpty()) {
             throw new IllegalArgumentException("--runtimes is empty");
         }
-        List<Runtime> unique = new ArrayList<>();
-        for (Runtime r : runtimes) {
+        List<Language> unique = new ArrayList<>();
+        for (Language r : runtimes) {
             if (!unique.contains(Objects.requireNonNull(r, "runtime"))) {
                 unique.add(r);
             }
@@ -52,12 +52,12 @@ public record SetupOptions(List<Runtime> runtimes, Optional<String> base, boolea
 
     /** Every runtime, the configured base, online, nothing forced. */
     public static SetupOptions defaults() {
-        return new SetupOptions(List.of(Runtime.values()), Optional.empty(), false, Optional.empty(),
+        return new SetupOptions(List.of(Language.values()), Optional.empty(), false, Optional.empty(),
                 DEFAULT_ROOTFS_DIR, Optional.empty(), Optional.empty(), false);
     }
 
     /** The same options with other runtimes. */
-    public SetupOptions withRuntimes(List<Runtime> list) {
+    public SetupOptions withRuntimes(List<Language> list) {
         return new SetupOptions(list, base, offline, mirror, rootfsDir, bunBinary, denoBinary, force);
     }
 
@@ -66,11 +66,11 @@ public record SetupOptions(List<Runtime> runtimes, Optional<String> base, boolea
      *
      * @throws IllegalArgumentException an empty list or an unknown name (the message names it)
      */
-    public static List<Runtime> parseRuntimes(String csv) {
-        List<Runtime> list = new ArrayList<>();
+    public static List<Language> parseRuntimes(String csv) {
+        List<Language> list = new ArrayList<>();
         for (String name : Arrays.stream(csv.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList()) {
-            list.add(Runtime.fromWire(name).orElseThrow(() -> new IllegalArgumentException(
-                    "unknown runtime: " + name + " (available: " + Runtime.available() + ")")));
+            list.add(Language.fromWire(name).orElseThrow(() -> new IllegalArgumentException(
+                    "unknown runtime: " + name + " (available: " + Language.available() + ")")));
         }
         if (list.isEmpty()) {
             throw new IllegalArgumentException("--runtimes is empty");

@@ -5,7 +5,7 @@ import io.isol8.testing.DockerRequired;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Container;
 import io.isol8.config.Isol8Config;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,11 +72,11 @@ class ImageSetupDockerTest {
         assertEquals(baseLabel, ImageSetup.baseHash(files, images.id(ROOTFS).orElseThrow()),
                 "isol8:base hash; rebuild the images with docker/build-offline.sh if docker/ changed");
         assertEquals(images.label("isol8:bash", ImageSetup.LABEL_HASH).orElseThrow(),
-                ImageSetup.runtimeHash(files, Runtime.BASH, baseLabel, Optional.empty()));
+                ImageSetup.runtimeHash(files, Language.BASH, baseLabel, Optional.empty()));
 
         String baseId = images.id(ImageSetup.BASE_TAG).orElseThrow();
         String bashId = images.id("isol8:bash").orElseThrow();
-        int code = setup(Isol8Config.builtIn()).run(options(List.of(Runtime.BASH), false), print(out), print(err));
+        int code = setup(Isol8Config.builtIn()).run(options(List.of(Language.BASH), false), print(out), print(err));
         assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
         assertEquals("isol8:base up to date\nisol8:bash up to date\n", out.toString(StandardCharsets.UTF_8));
         assertEquals(baseId, images.id(ImageSetup.BASE_TAG).orElseThrow());
@@ -92,18 +92,18 @@ class ImageSetupDockerTest {
         Isol8Config config = withBashImage(tag);
         try {
             // --force for the runtime image only: the shared isol8:base stays as it is
-            int code = setup(config).run(options(List.of(Runtime.BASH), true), false, print(out), print(err));
+            int code = setup(config).run(options(List.of(Language.BASH), true), false, print(out), print(err));
             assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
             assertEquals("isol8:base up to date\n" + tag + " built\n", out.toString(StandardCharsets.UTF_8));
             String baseLabel = images.label(ImageSetup.BASE_TAG, ImageSetup.LABEL_HASH).orElseThrow();
-            assertEquals(ImageSetup.runtimeHash(BuildFiles.load(), Runtime.BASH, baseLabel, Optional.empty()),
+            assertEquals(ImageSetup.runtimeHash(BuildFiles.load(), Language.BASH, baseLabel, Optional.empty()),
                     images.label(tag, ImageSetup.LABEL_HASH).orElseThrow());
             assertEquals("bash", images.label(tag, ImageSetup.LABEL_IMAGE).orElseThrow());
             assertEquals("9.9.9-test", images.label(tag, ImageSetup.LABEL_VERSION).orElseThrow());
 
             // the new image is now up to date, and still passes its smoke test
             out.reset();
-            code = setup(config).run(options(List.of(Runtime.BASH), false), print(out), print(err));
+            code = setup(config).run(options(List.of(Language.BASH), false), print(out), print(err));
             assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
             assertEquals("isol8:base up to date\n" + tag + " up to date\n", out.toString(StandardCharsets.UTF_8));
         } finally {
@@ -151,15 +151,15 @@ class ImageSetupDockerTest {
         return new Images(docker, Path.of(System.getProperty("java.io.tmpdir")), print(err));
     }
 
-    private static SetupOptions options(List<Runtime> runtimes, boolean force) {
+    private static SetupOptions options(List<Language> runtimes, boolean force) {
         return new SetupOptions(runtimes, Optional.of(ROOTFS), false, Optional.empty(),
                 SetupOptions.DEFAULT_ROOTFS_DIR, Optional.empty(), Optional.empty(), force);
     }
 
     private static Isol8Config withBashImage(String tag) {
         Isol8Config c = Isol8Config.builtIn();
-        Map<Runtime, String> byRuntime = new EnumMap<>(c.images().byRuntime());
-        byRuntime.put(Runtime.BASH, tag);
+        Map<Language, String> byRuntime = new EnumMap<>(c.images().byRuntime());
+        byRuntime.put(Language.BASH, tag);
         return new Isol8Config(c.port(), c.instanceId(), c.maxConcurrent(), c.maxQueued(), c.queueTimeoutMs(),
                 c.defaults(), c.limits(), c.cleanup(), c.pool(), new Isol8Config.Images(c.images().base(), byRuntime),
                 c.docker(), c.auth(), c.source());

@@ -1,7 +1,7 @@
 package io.isol8.engine.docker.setup;
 
 import io.isol8.config.Isol8Config;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -63,17 +63,17 @@ class ImageSetupTest {
 
     @Test
     void runtimesParse() {
-        assertEquals(List.of(Runtime.PYTHON, Runtime.BASH), SetupOptions.parseRuntimes("python, bash"));
+        assertEquals(List.of(Language.PYTHON, Language.BASH), SetupOptions.parseRuntimes("python, bash"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> SetupOptions.parseRuntimes("python,ruby"));
         assertTrue(e.getMessage().startsWith("unknown runtime: ruby"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> SetupOptions.parseRuntimes(" , "));
-        SetupOptions o = SetupOptions.defaults().withRuntimes(List.of(Runtime.BASH, Runtime.BASH, Runtime.NODE));
-        assertEquals(List.of(Runtime.BASH, Runtime.NODE), o.runtimes());
+        SetupOptions o = SetupOptions.defaults().withRuntimes(List.of(Language.BASH, Language.BASH, Language.NODE));
+        assertEquals(List.of(Language.BASH, Language.NODE), o.runtimes());
         assertEquals(Path.of("/var/tmp/isol8-rootfs"), o.rootfsDir());
-        assertThrows(IllegalArgumentException.class, () -> new SetupOptions(List.of(Runtime.BASH), Optional.empty(),
+        assertThrows(IllegalArgumentException.class, () -> new SetupOptions(List.of(Language.BASH), Optional.empty(),
                 true, Optional.empty(), Path.of("/"), Optional.empty(), Optional.empty(), false));
-        assertThrows(IllegalArgumentException.class, () -> new SetupOptions(List.of(Runtime.BASH), Optional.empty(),
+        assertThrows(IllegalArgumentException.class, () -> new SetupOptions(List.of(Language.BASH), Optional.empty(),
                 true, Optional.empty(), Path.of("rootfs"), Optional.empty(), Optional.empty(), false));
     }
 

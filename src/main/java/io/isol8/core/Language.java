@@ -4,13 +4,13 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
-/** The languages isol8 runs. The wire name is the lowercase enum name. */
-public enum Runtime {
+/** The runtimes isol8 runs (the wire field {@code runtime}); the wire name is the lowercase enum name. */
+public enum Language {
     PYTHON(".py"), NODE(".mjs"), BUN(".ts"), DENO(".ts"), BASH(".sh");
 
     private final String defaultExtension;
 
-    Runtime(String defaultExtension) {
+    Language(String defaultExtension) {
         this.defaultExtension = defaultExtension;
     }
 
@@ -22,12 +22,12 @@ public enum Runtime {
         return defaultExtension;
     }
 
-    public static Optional<Runtime> fromWire(String name) {
+    public static Optional<Language> fromWire(String name) {
         return Arrays.stream(values()).filter(r -> r.wireName().equals(name)).findFirst();
     }
 
     /** {@code "python, node, bun, deno, bash"}. */
     public static String available() {
-        return Arrays.stream(values()).map(Runtime::wireName).collect(Collectors.joining(", "));
+        return Arrays.stream(values()).map(Language::wireName).collect(Collectors.joining(", "));
     }
 }

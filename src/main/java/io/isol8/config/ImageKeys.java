@@ -1,7 +1,7 @@
 package io.isol8.config;
 
 import io.helidon.config.Config;
-import io.isol8.core.Runtime;
+import io.isol8.core.Language;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -10,17 +10,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /** {@code images.*} and {@code limits.allowedImages}: Docker image references. */
-final class Images {
+final class ImageKeys {
     private static final Isol8Config.Images BUILT_IN = Isol8Config.builtIn().images();
     private static final String EXPECTED = "a Docker image reference such as isol8:python";
 
-    private Images() {
+    private ImageKeys() {
     }
 
     static Isol8Config.Images read(Section s) {
         String base = reference(s, "base", BUILT_IN.base());
-        Map<Runtime, String> byRuntime = new EnumMap<>(Runtime.class);
-        for (Runtime runtime : Runtime.values()) {
+        Map<Language, String> byRuntime = new EnumMap<>(Language.class);
+        for (Language runtime : Language.values()) {
             byRuntime.put(runtime, reference(s, runtime.wireName(), BUILT_IN.of(runtime)));
         }
         return new Isol8Config.Images(base, byRuntime);
@@ -31,14 +31,14 @@ final class Images {
         List<Config> items = s.list(name, "a list of Docker image references").orElse(List.of());
         List<String> references = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
-            s.scalars().string(s.key(name) + "[" + i + "]", Optional.of(items.get(i)), "", Images::valid, EXPECTED)
+            s.scalars().string(s.key(name) + "[" + i + "]", Optional.of(items.get(i)), "", ImageKeys::valid, EXPECTED)
                     .ifPresent(references::add);
         }
         return references;
     }
 
     private static String reference(Section s, String name, String fallback) {
-        return s.scalars().string(s.key(name), s.take(name), fallback, Images::valid, EXPECTED).orElse(fallback);
+        return s.scalars().string(s.key(name), s.take(name), fallback, ImageKeys::valid, EXPECTED).orElse(fallback);
     }
 
     private static boolean valid(String reference) {
