@@ -96,7 +96,7 @@ record RequestFields(Language runtime, Source source, Optional<Long> timeoutMs, 
     private static Language runtime(JsonFields f) {
         String name = f.string("runtime").orElseThrow(() -> new BadRequest("request.runtime is required"));
         if (name.equals("agent")) {
-            throw new BadRequest("Language \"agent\" is not supported by this server");
+            throw new BadRequest("Runtime \"agent\" is not supported by this server");
         }
         return Language.fromWire(name).orElseThrow(() -> new BadRequest(
                 "Unknown runtime: \"" + name + "\". Available: " + Language.available()));

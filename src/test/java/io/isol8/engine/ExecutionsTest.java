@@ -590,8 +590,11 @@ class ExecutionsTest {
             held.close();
         }
 
-        assertFalse(sessions.find("alice", "s1").orElseThrow().isActive());
+        assertTrue(sessions.find("alice", "s1").isEmpty());
         assertEquals(0, engine.sessionCalls.get());
+        run(sessionCall("s1"));
+        assertFalse(sessions.find("alice", "s1").orElseThrow().isActive());
+        assertEquals(1, engine.sessionCalls.get());
     }
 
     @Test
