@@ -23,6 +23,7 @@ import java.util.logging.Logger;
 public final class Application implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Application.class.getName());
     private static final long GRACE_MS = 5000;
+    private static final int MAX_PROLOGUE = 16_384;
 
     private final Engine engine;
     private final Executions executions;
@@ -50,7 +51,8 @@ public final class Application implements AutoCloseable {
                 .shutdownHook(false)
                 .directHandlers(Routes.directHandlers())
                 // a 4096-byte path (api.md §5.2), percent-encoded, must fit in a GET /file request line
-                .addProtocol(Http1Config.builder().maxPrologueLength(16_384).build())
+                .addProtocol(Http1Config.builder().maxPrologueLength(MAX_PROLOGUE).build())
+                .addConnectionSelector(Routes.notHttp(MAX_PROLOGUE))
                 .routing(r -> Routes.configure(r, config, version, keys, engine, executions, metrics))
                 .build()
                 .start();

@@ -84,6 +84,16 @@ public final class Routes {
         return handlers.build();
     }
 
+    /**
+     * Answers, with the same JSON, connections whose first line is not an HTTP/1.1 request line (Helidon
+     * would close them without a word).
+     *
+     * @param maxPrologueLength the listener's HTTP/1 request-line limit
+     */
+    public static io.helidon.webserver.spi.ServerConnectionSelector notHttp(int maxPrologueLength) {
+        return new NotHttpSelector(maxPrologueLength);
+    }
+
     private static Map<String, List<Method>> known() {
         Map<String, List<Method>> m = new LinkedHashMap<>();
         m.put("/health", List.of(Method.GET));

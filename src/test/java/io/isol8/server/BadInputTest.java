@@ -497,7 +497,9 @@ class BadInputTest {
                         MALFORMED_400),
                 Arguments.of("no Host header", "POST /execute HTTP/1.1\r\nAuthorization: " + AUTH + "\r\nConnection: close\r\n"
                         + "Content-Length: " + n + "\r\n\r\n" + body, MALFORMED_400),
-                Arguments.of("garbage request line", "GARBAGE\r\n\r\n", MALFORMED_400));
+                Arguments.of("garbage request line", "GARBAGE\r\n\r\n", MALFORMED_400),
+                Arguments.of("HTTP/1.0 request line", "GET /health HTTP/1.0\r\n\r\n", MALFORMED_400),
+                Arguments.of("binary first bytes", "\u0016\u0003\u0001\u0002\u0000\u0001\u0000\n", MALFORMED_400));
     }
 
     /**
