@@ -55,7 +55,8 @@ public final class DockerEngine implements Engine {
         this.telemetry = telemetry;
         EngineEndpoint engine = EngineEndpoint.of(config);
         this.endpoint = engine.host();
-        this.docker = engine.open(1000);
+        RenewableTransport transport = engine.transport(1000);
+        this.docker = engine.client(transport);
         try {
             engine.verify(docker);
         } catch (RuntimeException e) {
@@ -65,7 +66,7 @@ public final class DockerEngine implements Engine {
         this.containers = new Containers(docker, instanceId, version);
         this.failures = new DockerFailures(docker, endpoint, telemetry);
         this.execs = new ExecRunner(docker, failures);
-        this.probe = new EngineProbe(docker, config.images());
+        this.probe = new EngineProbe(docker, config.images(), transport::renew);
         this.reaper = new Reaper(docker, containers, failures, telemetry, instanceId);
         Map<Language, Integer> sizes = new EnumMap<>(Language.class);
         for (Language r : Language.values()) {

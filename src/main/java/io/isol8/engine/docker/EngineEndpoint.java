@@ -107,18 +107,31 @@ public record EngineEndpoint(String host, String origin, Optional<Path> tlsCertP
      * @param maxConnections the pool size of the HTTP transport
      */
     public DockerClient open(int maxConnections) {
-        DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
-                .withDockerHost(host)
-                .withDockerTlsVerify(tls())
-                .withDockerCertPath(tlsCertPath.map(Path::toString).orElse(null))
-                .build();
-        ZerodepDockerHttpClient http = new ZerodepDockerHttpClient.Builder()
+        return client(transport(maxConnections));
+    }
+
+    /** A client over {@code transport}; closing the client closes the transport. */
+    DockerClient client(RenewableTransport transport) {
+        return DockerClientImpl.getInstance(clientConfig(), transport);
+    }
+
+    /** A renewable HTTP transport to this engine with a pool of {@code maxConnections}. */
+    RenewableTransport transport(int maxConnections) {
+        DefaultDockerClientConfig config = clientConfig();
+        return new RenewableTransport(() -> new ZerodepDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
                 .sslConfig(config.getSSLConfig())
                 .maxConnections(maxConnections)
                 .connectionTimeout(Duration.ofSeconds(5))
+                .build());
+    }
+
+    private DefaultDockerClientConfig clientConfig() {
+        return DefaultDockerClientConfig.createDefaultConfigBuilder()
+                .withDockerHost(host)
+                .withDockerTlsVerify(tls())
+                .withDockerCertPath(tlsCertPath.map(Path::toString).orElse(null))
                 .build();
-        return DockerClientImpl.getInstance(config, http);
     }
 
     /**

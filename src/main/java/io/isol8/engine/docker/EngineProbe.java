@@ -25,10 +25,13 @@ final class EngineProbe {
     private final Isol8Config.Images configured;
     private volatile Map<Language, Boolean> images = Map.of();
     private volatile long imagesCheckedAt = LONG_AGO;
-    private volatile boolean pingOk;
+    private final Runnable onRecovered;
+    private volatile boolean pingOk = true;
     private volatile long pingedAt = LONG_AGO;
 
-    EngineProbe(DockerClient docker, Isol8Config.Images configured) {
+    /** @param onRecovered runs when a ping succeeds after one failed (the engine came back) */
+    EngineProbe(DockerClient docker, Isol8Config.Images configured, Runnable onRecovered) {
+        this.onRecovered = onRecovered;
         this.docker = docker;
         this.configured = configured;
     }
@@ -39,6 +42,9 @@ final class EngineProbe {
         if (now - pingedAt > PING_CACHE_NANOS) {
             try {
                 docker.pingCmd().exec();
+                if (!pingOk) {
+                    onRecovered.run();
+                }
                 pingOk = true;
             } catch (RuntimeException e) {
                 pingOk = false;
