@@ -3,11 +3,7 @@ package io.isol8.engine;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
 
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -25,9 +21,7 @@ public final class Executions {
     private final Telemetry telemetry;
     private final long queueTimeoutMs;
     private final int maxSessionQueue;
-    private final Set<CancelSignal> running = ConcurrentHashMap.newKeySet();
-    private final ReentrantLock idleLock = new ReentrantLock();
-    private final Condition idle = idleLock.newCondition();
+    private final RunningSet running = new RunningSet();
     private volatile boolean stopping;
 
     /**
@@ -56,8 +50,8 @@ public final class Executions {
     public Finished run(Call call, OutputSink sink, CancelSignal cancel) {
         checkOpen();
         ExecutionSpec spec = call.spec();
-        Observed observed = new Observed(sink, telemetry);
-        track(cancel);
+        ObservedSink observed = new ObservedSink(sink, telemetry);
+        running.add(cancel);
         try {
             Finished finished = call.sessionId().isEmpty()
                     ? ephemeral(call, observed, cancel) : session(call, observed, cancel);
@@ -70,7 +64,7 @@ public final class Executions {
             }
             throw e;
         } finally {
-            untrack(cancel);
+            running.remove(cancel);
         }
     }
 
@@ -88,7 +82,7 @@ public final class Executions {
                 + " codeMs=" + outcome.durationMs());
     }
 
-    private Finished ephemeral(Call call, Observed sink, CancelSignal cancel) {
+    private Finished ephemeral(Call call, ObservedSink sink, CancelSignal cancel) {
         ExecutionSpec spec = call.spec();
         try (Admission.Permit permit = admission.acquire(deadline(call), queueTimeoutMs)) {
             checkOpen();
@@ -184,45 +178,6 @@ public final class Executions {
         }
     }
 
-    /**
-     * Passes output on and reports truncations; remembers whether the run started and whether it produced
-     * output (a run that did is never repeated on another container).
-     */
-    private static final class Observed implements OutputSink {
-        private final OutputSink sink;
-        private final Telemetry telemetry;
-        private boolean started;
-        private boolean produced;
-
-        Observed(OutputSink sink, Telemetry telemetry) {
-            this.sink = sink;
-            this.telemetry = telemetry;
-        }
-
-        @Override
-        public void started() {
-            started = true;
-            sink.started();
-        }
-
-        @Override
-        public void output(StreamKind stream, Phase phase, String text) {
-            produced = true;
-            sink.output(stream, phase, text);
-        }
-
-        @Override
-        public void truncated(StreamKind stream, Phase phase) {
-            telemetry.truncated(stream.wireName());
-            sink.truncated(stream, phase);
-        }
-
-        @Override
-        public void setupSucceeded() {
-            sink.setupSucceeded();
-        }
-    }
-
     private static Isol8Exception.Conflict gone(Session s) {
         return new Isol8Exception.Conflict("Session \"" + s.id()
                 + "\" ended: its container is no longer running. Start a new session.");
@@ -257,20 +212,6 @@ public final class Executions {
         }
     }
 
-    private void untrack(CancelSignal signal) {
-        running.remove(signal);
-        idleLock.lock();
-        try {
-            idle.signalAll();
-        } finally {
-            idleLock.unlock();
-        }
-    }
-
-    private void track(CancelSignal signal) {
-        running.add(signal);
-    }
-
     private void checkOpen() {
         if (stopping) {
             throw new Isol8Exception.Unavailable("Server is shutting down");
@@ -280,19 +221,8 @@ public final class Executions {
     /** Stops admitting, gives running executions {@code graceMs}, then cancels what still runs. */
     public void shutdown(long graceMs) {
         stopping = true;
-        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs);
-        idleLock.lock();
-        try {
-            long left = end - System.nanoTime();
-            while (!running.isEmpty() && left > 0) {
-                left = idle.awaitNanos(left);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            idleLock.unlock();
-        }
-        running.forEach(c -> c.cancel(CancelSignal.Reason.SHUTDOWN));
+        running.awaitEmpty(graceMs);
+        running.cancelAll(CancelSignal.Reason.SHUTDOWN);
         sessions.cancelAll(CancelSignal.Reason.SHUTDOWN);
     }
 
