@@ -122,8 +122,12 @@ public final class Bench {
 
     // ---------------------------------------------------------------- floor
 
-    /** {@code rate} is measured only for runs with more than one request in flight (else null). */
-    record Floor(String image, BenchFloor.ExecFloor exec, BenchFloor.CreateRate create, BenchFloor.ExecRate rate) {
+    /**
+     * {@code rate} and {@code spawnRate} are measured only for runs with more than one request in flight (else
+     * null); {@code spawn} is the in-container spawn latency, one at a time.
+     */
+    record Floor(String image, BenchFloor.ExecFloor exec, BenchFloor.CreateRate create, BenchFloor.ExecRate rate,
+                 BenchFloor.Spawn spawn, BenchFloor.Spawn spawnRate) {
     }
 
     /**
@@ -149,15 +153,22 @@ public final class Bench {
             if (create.ok() == 0) {
                 throw new IllegalStateException("every container cycle failed: " + create.firstError());
             }
+            err.printf("floor: %d spawns of %s inside one running container, one at a time%n", o.floorExecs(),
+                    BenchFloor.shellWords(BenchFloor.floorCommand(o.runtime())));
+            BenchFloor.Spawn spawn = f.spawn(o.runtime(), o.floorExecs(), 1, Math.max(3, o.warmup()));
             BenchFloor.ExecRate rate = null;
+            BenchFloor.Spawn spawnRate = null;
             if (o.concurrency() > 1) {
+                err.printf("floor: %d spawns inside one running container, %d in flight%n", o.floorExecs(),
+                        o.concurrency());
+                spawnRate = f.spawn(o.runtime(), o.floorExecs(), o.concurrency(), Math.max(3, o.warmup()));
                 err.printf("floor: %d execs, %d in flight, one container each%n", o.floorExecs(), o.concurrency());
                 rate = f.execRate(o.runtime(), o.floorExecs(), o.concurrency());
                 if (rate.ok() == 0) {
                     throw new IllegalStateException("every floor exec failed: " + rate.firstError());
                 }
             }
-            return new Floor(o.image(), exec, create, rate);
+            return new Floor(o.image(), exec, create, rate, spawn, spawnRate);
         }
     }
 

@@ -28,6 +28,10 @@ final class BenchFloor implements AutoCloseable {
                       BenchStats.Summary cycle, String firstError) {
     }
 
+    /** Programs spawned inside one running container, {@code inFlight} at a time. */
+    record Spawn(int inFlight, int ok, int errors, double perSecond, BenchStats.Summary latency, String firstError) {
+    }
+
     /** @param config the configuration whose {@code docker.*} names the engine */
     BenchFloor(Isol8Config config, String image) {
         this.probe = new FloorProbe(config, image);
@@ -69,6 +73,13 @@ final class BenchFloor implements AutoCloseable {
         FloorProbe.Rate r = probe.createRate(containers, inFlight);
         return new CreateRate(containers, r.inFlight(), r.ok(), r.errors(), r.elapsedNanos(),
                 BenchStats.perSecond(r.ok(), r.elapsedNanos()), BenchStats.ofNanos(r.cycleNanos()), r.firstError());
+    }
+
+    /** The in-container spawn floor of the runtime's floor command: {@code samples} spawns, {@code inFlight} at once. */
+    Spawn spawn(String runtime, int samples, int inFlight, int warmup) {
+        FloorProbe.Rate r = probe.spawn(floorCommand(runtime), samples, inFlight, warmup);
+        return new Spawn(r.inFlight(), r.ok(), r.errors(), BenchStats.perSecond(r.ok(), r.elapsedNanos()),
+                BenchStats.ofNanos(r.cycleNanos()), r.firstError());
     }
 
     @Override

@@ -57,6 +57,16 @@ final class BenchReport {
             }
             b.append(String.format(Locale.ROOT, "%-22s%s containers/s (%d create→start→remove, %d in flight, %d failed)%n",
                     "create rate", BenchStats.two(c.perSecond()), c.ok(), c.inFlight(), c.errors()));
+            if (floor.spawn() != null) {
+                b.append(row("spawn ms", floor.spawn().latency()));
+                b.append(String.format(Locale.ROOT, "%-22s%d sequential, spawned inside a running container%s%n", "",
+                        floor.spawn().ok(), floor.spawn().errors() == 0 ? "" : ", " + floor.spawn().errors() + " failed"));
+            }
+            if (floor.spawnRate() != null) {
+                BenchFloor.Spawn x = floor.spawnRate();
+                b.append(String.format(Locale.ROOT, "%-22s%s spawns/s (%d spawns, %d in flight, one container, %d failed)%n",
+                        "spawn rate", BenchStats.two(x.perSecond()), x.ok(), x.inFlight(), x.errors()));
+            }
             b.append(String.format(Locale.ROOT, "%nratios%n"));
             b.append(String.format(Locale.ROOT, "%-36s%8s   %s%n", "server p50 / exec floor p50",
                     BenchStats.two(p50Ratio(r, floor)), o.concurrency() > 1 ? "(the p50 targets are for 1 in flight)"
@@ -65,6 +75,16 @@ final class BenchReport {
                 b.append(String.format(Locale.ROOT, "%-36s%8s   %s%n", "throughput / exec rate",
                         BenchStats.two(execRateRatio(r, floor)),
                         "(what docker exec itself does here with as many in flight)"));
+            }
+            if (floor.spawn() != null) {
+                b.append(String.format(Locale.ROOT, "%-36s%8s   %s%n", "server p50 / spawn floor p50",
+                        BenchStats.two(BenchStats.ratio(r.latency().p50(), floor.spawn().latency().p50())),
+                        o.session() && o.concurrency() == 1 ? "target ≤ 2.00 (session, agent executor)" : ""));
+            }
+            if (floor.spawnRate() != null) {
+                b.append(String.format(Locale.ROOT, "%-36s%8s   %s%n", "throughput / spawn rate",
+                        BenchStats.two(BenchStats.ratio(r.throughput(), floor.spawnRate().perSecond())),
+                        o.session() ? "target ≥ 0.70 (sessions, agent executor)" : ""));
             }
             b.append(String.format(Locale.ROOT, "%-36s%8s   %s%n", "throughput / create rate",
                     BenchStats.two(rateRatio(r, floor)), o.session()
@@ -157,7 +177,28 @@ final class BenchReport {
                 rate(f.putObject("execRate"), "execs", x.execs(), x.inFlight(), x.ok(), x.errors(), x.elapsedNanos(),
                         x.perSecond());
             }
+            if (floor.spawn() != null) {
+                ObjectNode sp = f.putObject("spawn");
+                sp.put("errors", floor.spawn().errors());
+                summary(sp.putObject("latencyMs"), floor.spawn().latency());
+            }
+            if (floor.spawnRate() != null) {
+                BenchFloor.Spawn x = floor.spawnRate();
+                ObjectNode sr = f.putObject("spawnRate");
+                sr.put("inFlight", x.inFlight());
+                sr.put("ok", x.ok());
+                sr.put("errors", x.errors());
+                number(sr, "perSecond", BenchStats.round(x.perSecond(), 2));
+            }
             ObjectNode ratios = root.putObject("ratios");
+            if (floor.spawn() != null) {
+                number(ratios, "p50OverSpawnFloorP50",
+                        BenchStats.round(BenchStats.ratio(r.latency().p50(), floor.spawn().latency().p50()), 3));
+            }
+            if (floor.spawnRate() != null) {
+                number(ratios, "throughputOverSpawnRate",
+                        BenchStats.round(BenchStats.ratio(r.throughput(), floor.spawnRate().perSecond()), 3));
+            }
             number(ratios, "p50OverExecFloorP50", BenchStats.round(p50Ratio(r, floor), 3));
             number(ratios, "throughputOverCreateRate", BenchStats.round(rateRatio(r, floor), 3));
             if (floor.rate() != null) {

@@ -286,13 +286,14 @@ class BenchTest {
         Bench.Floor floor = new Bench.Floor("isol8:python",
                 new BenchFloor.ExecFloor(List.of("python3", "-c", "print(1)"), BenchStats.of(new double[] {40, 40, 41}), 0, null),
                 new BenchFloor.CreateRate(30, 10, 30, 0, 4_000_000_000L, 7.5, BenchStats.of(new double[] {1000}), null),
-                null);
+                null, new BenchFloor.Spawn(1, 3, 0, 100.0, BenchStats.of(new double[] {10, 10, 11}), null), null);
         String table = Bench.table(o, r, floor, 0.3);
         assertThat(table, containsString("latency ms                 50.0     52.0     60.0     60.0     60.0"));
         assertThat(table, containsString("2.0 req/s (4 ok in 2.00 s)"));
         assertThat(table, containsString("429 ×2"));
         assertThat(table, containsString("7.50 containers/s"));
         assertThat(table, containsString("server p50 / exec floor p50             1.30"));
+        assertThat(table, containsString("server p50 / spawn floor p50            5.20"));
         assertThat(table, containsString("throughput / create rate                0.27"));
         assertThat(table, not(containsString("first byte")));
         assertThat(table, containsString("3 sequential: python3 -c 'print(1)'"));
@@ -321,13 +322,17 @@ class BenchTest {
         Bench.Floor floor = new Bench.Floor("isol8:python",
                 new BenchFloor.ExecFloor(List.of("python3", "-c", "print(1)"), BenchStats.of(new double[] {90}), 0, null),
                 new BenchFloor.CreateRate(30, 10, 30, 0, 4_000_000_000L, 7.5, BenchStats.of(new double[] {1000}), null),
-                new BenchFloor.ExecRate(200, 10, 200, 0, 8_000_000_000L, 25.0, null));
+                new BenchFloor.ExecRate(200, 10, 200, 0, 8_000_000_000L, 25.0, null), null,
+                new BenchFloor.Spawn(10, 200, 0, 40.0, BenchStats.of(new double[] {25}), null));
         String table = Bench.table(o, r, floor, 0.3);
         assertThat(table, containsString("exec rate             25.00 execs/s (200 execs, 10 in flight, one container each, 0 failed)"));
+        assertThat(table, containsString("spawn rate            40.00 spawns/s (200 spawns, 10 in flight, one container, 0 failed)"));
+        assertThat(table, containsString("throughput / spawn rate                 0.50"));
         assertThat(table, containsString("throughput / exec rate                  0.80"));
         JsonNode j = new ObjectMapper().readTree(Bench.json(o, r, floor, 0.3));
         assertEquals(25.0, j.path("floor").path("execRate").path("perSecond").asDouble());
         assertEquals(0.8, j.path("ratios").path("throughputOverExecRate").asDouble(), 1e-9);
+        assertEquals(0.5, j.path("ratios").path("throughputOverSpawnRate").asDouble(), 1e-9);
     }
 
     private record Run(int code, String out, String err) {

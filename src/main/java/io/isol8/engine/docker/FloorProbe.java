@@ -229,6 +229,22 @@ public final class FloorProbe implements AutoCloseable {
     }
 
     private String runOnce(String containerId, List<String> cmd) {
+        Output o = execOutput(containerId, cmd, 60);
+        if (o.problem() != null) {
+            return o.problem();
+        }
+        String stdout = o.stdout().strip();
+        if (o.exit() == null || o.exit() != 0 || !stdout.equals(EXPECTED_STDOUT)) {
+            return "exit " + o.exit() + ", stdout \"" + stdout + "\", stderr \"" + clip(o.stderr().strip()) + "\"";
+        }
+        return null;
+    }
+
+    /** What one exec printed and how it ended; {@code problem} is set when it did not finish. */
+    private record Output(Long exit, String stdout, String stderr, String problem) {
+    }
+
+    private Output execOutput(String containerId, List<String> cmd, int timeoutSeconds) {
         String execId = docker.execCreateCmd(containerId)
                 .withUser(USER)
                 .withAttachStdin(false)
@@ -242,15 +258,15 @@ public final class FloorProbe implements AutoCloseable {
         Collector out = new Collector();
         try {
             docker.execStartCmd(execId).withDetach(false).withTty(false).exec(out);
-            if (!out.awaitCompletion(60, TimeUnit.SECONDS)) {
+            if (!out.awaitCompletion(timeoutSeconds, TimeUnit.SECONDS)) {
                 out.close();
-                return "exec did not finish within 60 s";
+                return new Output(null, "", "", "exec did not finish within " + timeoutSeconds + " s");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return "interrupted";
+            return new Output(null, "", "", "interrupted");
         } catch (IOException e) {
-            return e.toString();
+            return new Output(null, "", "", e.toString());
         }
         Long exit = null;
         for (int i = 0; i < 20 && exit == null; i++) {
@@ -259,13 +275,65 @@ public final class FloorProbe implements AutoCloseable {
                 exit = inspect.getExitCodeLong();
             }
         }
-        String stdout = out.stdout.toString(StandardCharsets.UTF_8).strip();
-        if (exit == null || exit != 0 || !stdout.equals(EXPECTED_STDOUT)) {
-            return "exit " + exit + ", stdout \"" + stdout + "\", stderr \""
-                    + clip(out.stderr.toString(StandardCharsets.UTF_8).strip()) + "\"";
-        }
-        return null;
+        return new Output(exit, out.stdout.toString(StandardCharsets.UTF_8), out.stderr.toString(StandardCharsets.UTF_8),
+                null);
     }
+
+    /**
+     * The in-container spawn floor: one hardened container, in which a bash loop (timing with
+     * {@code $EPOCHREALTIME}, no extra process) spawns {@code cmd} {@code samples} times, spread over
+     * {@code inFlight} loops running at once, after {@code warmup} unmeasured spawns. What any executor inside
+     * the container pays at least per run: fork, exec and the program itself.
+     */
+    public Rate spawn(List<String> cmd, int samples, int inFlight, int warmup) {
+        String id = createAndStart("spawn");
+        try {
+            List<String> script = new ArrayList<>(List.of("bash", "-c", SPAWN_LOOP, "spawn",
+                    Integer.toString(samples), Integer.toString(Math.max(1, Math.min(inFlight, samples))),
+                    Integer.toString(warmup)));
+            script.addAll(cmd);
+            Output o = execOutput(id, script, 600);
+            if (o.problem() != null || o.exit() == null || o.exit() != 0) {
+                String why = o.problem() != null ? o.problem() : "exit " + o.exit() + ", stderr \"" + clip(o.stderr().strip()) + "\"";
+                return new Rate(inFlight, 0, samples, 0, new long[0], why);
+            }
+            List<Long> nanos = new ArrayList<>();
+            long total = 0;
+            int failed = 0;
+            for (String line : o.stdout().split("\n")) {
+                if (line.startsWith("total ")) {
+                    total = Long.parseLong(line.substring(6).strip()) * 1000;
+                } else if (line.equals("fail")) {
+                    failed++;
+                } else if (!line.isBlank()) {
+                    nanos.add(Long.parseLong(line.strip()) * 1000);
+                }
+            }
+            long[] cycles = nanos.stream().mapToLong(Long::longValue).toArray();
+            return new Rate(inFlight, cycles.length, failed, total, cycles,
+                    failed == 0 ? null : failed + " spawns of " + String.join(" ", cmd) + " failed");
+        } finally {
+            remove(id);
+        }
+    }
+
+    /** bash: samples, loops, warmup, command…; prints one microsecond count per spawn, then "total <µs>". */
+    private static final String SPAWN_LOOP = """
+            n=$1 k=$2 w=$3; shift 3
+            for ((i = 0; i < w; i++)); do "$@" >/dev/null 2>&1; done
+            loop() {
+              local m=$1 i s e; shift
+              for ((i = 0; i < m; i++)); do
+                s=${EPOCHREALTIME/./}
+                if "$@" >/dev/null 2>&1; then e=${EPOCHREALTIME/./}; echo $((e - s)); else echo fail; fi
+              done
+            }
+            t0=${EPOCHREALTIME/./}
+            for ((j = 0; j < k; j++)); do loop $((n / k + (j < n % k ? 1 : 0))) "$@" & done
+            wait
+            t1=${EPOCHREALTIME/./}
+            echo "total $((t1 - t0))"
+            """;
 
     private String createAndStart(String kind) {
         Map<String, String> labels = new LinkedHashMap<>();
