@@ -544,8 +544,16 @@ static void setup_signals(int *sfd) {
     if (*sfd < 0) { diag("isol8-agent: signalfd: %s", strerror(errno)); exit(1); }
 }
 
+/* Kills everything, hands the channel what fits without blocking (the hello of an agent whose stdin
+ * was empty, the last frames), and exits. */
 static void end(int code) {
     kill_everything();
+    while (out_pending()) {
+        ssize_t w = write(1, outbuf + out_start, out_pending());
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        out_start += w;
+    }
     _exit(code);
 }
 

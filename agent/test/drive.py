@@ -4,7 +4,7 @@
 Speaks the protocol of docs/agent-protocol.md over `docker run -i` stdin/stdout. Every container is
 named isol8-agent-test-<hex>, labelled io.isol8.test=agent and removed at the end.
 
-Usage: drive.py --agent PATH [--image isol8:bash] [--require-docker] [-k NAME_SUBSTRING]
+Usage: drive.py --agent PATH [--image isol8:bash] [--require-docker[=true|false]] [-k NAME_SUBSTRING]
 Without Docker (or without the image) the tests are skipped (exit 0), unless --require-docker.
 """
 import argparse
@@ -573,10 +573,12 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--agent", required=True)
     p.add_argument("--image", default="isol8:bash")
-    p.add_argument("--require-docker", action="store_true")
+    p.add_argument("--require-docker", nargs="?", const="true", default="false",
+                   help="true: fail instead of skipping when Docker or the image is missing")
     p.add_argument("-k", default="")
     ARGS = p.parse_args()
     ARGS.agent = os.path.abspath(ARGS.agent)
+    ARGS.require_docker = ARGS.require_docker.strip().lower() == "true"
     problem = docker_ready(ARGS.image)
     if problem:
         print(f"drive.py: {problem}; " + ("failing (--require-docker)" if ARGS.require_docker else "skipped"))
