@@ -591,8 +591,8 @@ int main(int argc, char **argv) {
         }
         if (sweeping) kill_everything();
         reap();
-        finish_runs(now);
         if (process_input()) end(1);
+        finish_runs(now);             /* after the input: a stdin-end or a dropped stdin needs no wake-up */
         if (chan_eof) end(0);
 
         struct pollfd pf[3 + 3 * MAX_RUNS];

@@ -306,7 +306,10 @@ def test_stdin_streaming_with_credits(a):
     res = Result()
     while sent < len(data):
         while sent - acked > CREDIT - 65536:
-            kind, _, payload, _ = a.next(10, lambda k, r: r == rid)
+            try:
+                kind, _, payload, _ = a.next(10, lambda k, r: r == rid)
+            except AssertionError as e:
+                raise AssertionError(f"{e}: sent {sent}, acked {acked}") from None
             if kind == ACK:
                 acked += struct.unpack(">I", payload)[0]
             elif kind == STARTED:
@@ -331,6 +334,21 @@ def test_stdin_end_closes_stdin(a):
     a.send(STDIN_END, rid)
     r = a.collect(rid)
     assert bytes(r.out) == b"hello world" and r.exit.code == 0 and r.acks == 11, (r.out, r.acks)
+
+
+def test_stdin_end_after_everything_was_acked(a):
+    # the ring is empty when stdin-end arrives: nothing else would wake the agent up
+    rid = a.start(["cat"], stdin_mode=1)
+    a.send(STDIN, rid, b"abc")
+    acked = 0
+    while acked < 3:
+        kind, _, payload, _ = a.next(5, lambda k, r: r == rid and k == ACK)
+        acked += struct.unpack(">I", payload)[0]
+    _, _, echoed, _ = a.next(5, lambda k, r: r == rid and k == STDOUT)
+    time.sleep(0.1)                     # the agent has nothing left to do
+    a.send(STDIN_END, rid)
+    r = a.collect(rid, timeout=2)
+    assert r.exit.code == 0 and echoed + r.out == b"abc", (r.exit, echoed, r.out)
 
 
 def test_stdin_mode_none_reads_dev_null(a):
@@ -544,7 +562,8 @@ MEASURED = {}
 SHARED = [test_hello, test_echo, test_run_is_own_session_with_only_fds_0_to_2, test_env_cwd_and_path_lookup,
           test_exec_failures, test_exit_codes_and_signals, test_run_gets_default_signal_dispositions,
           test_stdout_and_stderr_kept_apart,
-          test_stdin_streaming_with_credits, test_stdin_end_closes_stdin, test_stdin_mode_none_reads_dev_null,
+          test_stdin_streaming_with_credits, test_stdin_end_closes_stdin,
+          test_stdin_end_after_everything_was_acked, test_stdin_mode_none_reads_dev_null,
           test_stdin_dropped_after_program_closes_it_is_acked, test_signal_reaches_the_process_group,
           test_signal_not_allowed_is_an_error, test_deadline_kills_fork_tree_and_daemons,
           test_deadline_latency_repeated, test_kill_all, test_stats, test_limits_answered_with_error,
