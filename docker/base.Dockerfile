@@ -2,6 +2,10 @@
 # Ensures tini, bash, coreutils, tar, grep, procps and ca-certificates (installed only when
 # dpkg says a package is missing, so an offline rootfs that has them builds without network),
 # and adds the unprivileged sandbox user (uid/gid 1000, home /sandbox).
+# Carries the in-container agent (agent/, docs/agent-protocol.md) at /usr/local/bin/isol8-agent,
+# root-owned, mode 0755; the build context holds it as isol8-agent (built by `make -C agent`).
+# The label io.isol8.agent is the agent's protocol version. tini stays for the exec executor; the
+# server sets the Entrypoint of each container itself.
 ARG BASE=debian:bookworm-slim
 FROM ${BASE}
 
@@ -20,6 +24,11 @@ RUN set -eu; missing=""; \
     groupadd -g 1000 sandbox; \
     useradd -u 1000 -g 1000 -d /sandbox -M -s /bin/bash sandbox; \
     mkdir -p /sandbox; chown 1000:1000 /sandbox; chmod 0755 /sandbox
+
+COPY isol8-agent /usr/local/bin/isol8-agent
+RUN set -eu; chown 0:0 /usr/local/bin/isol8-agent; chmod 0755 /usr/local/bin/isol8-agent; \
+    /usr/local/bin/isol8-agent --version
+LABEL io.isol8.agent=1
 
 WORKDIR /sandbox
 ENTRYPOINT ["/usr/bin/tini", "--"]

@@ -1,18 +1,21 @@
 #!/bin/sh
 # docker/build-offline.sh - builds the isol8 runtime images without a container registry
-# (sandbox.md §13.4), using only sh, debootstrap, npm and the docker CLI:
+# (sandbox.md §13.4), using only sh, debootstrap, npm, make, gcc and the docker CLI:
 #   1. debootstrap a minimal Debian bookworm rootfs into DIR (reused once complete),
 #   2. import it as isol8-rootfs:bookworm (skipped while DIR is unchanged),
-#   3. fetch the bun/deno binaries from npm (cached in /var/tmp/isol8-npm),
-#   4. build isol8:base and the runtime images with the classic builder, labelled per §13.1;
-#      an image whose io.isol8.build.hash label equals the freshly computed hash is skipped,
+#   3. fetch the bun/deno binaries from npm (cached in /var/tmp/isol8-npm), and build the agent
+#      (make -C agent: agent/build/isol8-agent, static; needs make and gcc),
+#   4. build isol8:base (which carries the agent at /usr/local/bin/isol8-agent) and the runtime
+#      images with the classic builder, labelled per §13.1; an image whose io.isol8.build.hash
+#      label equals the freshly computed hash is skipped,
 #   5. smoke-test every image with a hello-world under the §10 hardening flags.
 # Prints one line per image ("isol8:NAME built|up to date|failed"); exits 1 on any failure.
 #
 # Build hash (same rule as `isol8 setup`): SHA-256 hex of the lines "<name> <value>", sorted by
 # name (C locale), each line ending in "\n". Lines: "<image>.Dockerfile <sha256>",
 # "versions.env <sha256>"; bun/deno also "bun|deno <sha256 of the binary>"; runtime images also
-# "base <io.isol8.build.hash of isol8:base>"; isol8:base also "from <image id of the rootfs image>".
+# "base <io.isol8.build.hash of isol8:base>"; isol8:base also "from <image id of the rootfs image>"
+# and "agent <sha256 of the agent binary>".
 #
 # Usage: docker/build-offline.sh [--runtimes python,node,bun,deno,bash] [--force]
 #                                [--rootfs-dir DIR] [--mirror URL]
@@ -138,6 +141,12 @@ if [ -n "$pkgs" ]; then
   if wants deno; then [ -f "$DENO_BIN" ] || die "deno binary not found after npm install"; fi
 fi
 
+# --- agent ----------------------------------------------------------------------------------
+AGENT_DIR=$(cd "$DOCKER_DIR/../agent" && pwd)
+AGENT_BIN=$AGENT_DIR/build/isol8-agent
+command -v make >/dev/null 2>&1 || die "make not found (needed to build the agent; apt-get install make gcc)"
+make -C "$AGENT_DIR" >"$WORK/agent.log" 2>&1 || { tail -n 30 "$WORK/agent.log" >&2; die "building the agent failed"; }
+
 # --- 3. build + 4. smoke test ----------------------------------------------------------------
 # smoke NAME: stage a hello-world file through stdin as a tar (like the server's launcher) and
 # run it under the full §10 hardening; the output must be exactly "hello".
@@ -172,8 +181,17 @@ smoke() {
     -e BUN_INSTALL_GLOBAL_DIR=/sandbox/.bun-global -e BUN_INSTALL_BIN=/sandbox/.bun-global/bin \
     "$img" /bin/sh -c "$LAUNCH" isol8 "$(wc -c <"$d.tar")" 60 "$@" "/sandbox/$f" \
     <"$d.tar" 2>"$d.err") || true
-  [ "$out" = hello ] && return 0
-  log "smoke test of $img failed; stdout: $out; stderr: $(head -c 2000 "$d.err")"
+  if [ "$out" != hello ]; then
+    log "smoke test of $img failed; stdout: $out; stderr: $(head -c 2000 "$d.err")"
+    return 1
+  fi
+  # the agent answers with its hello frame (type 0x80 after the 4-byte length) and exits when its
+  # stdin ends
+  out=$(docker run --rm -i --label io.isol8.setup=smoke --user 1000:1000 --cap-drop ALL \
+    --security-opt no-new-privileges --read-only --network none --pids-limit 64 --log-driver none \
+    --entrypoint /usr/local/bin/isol8-agent "$img" </dev/null 2>"$d.err" | od -An -tx1 -j4 -N1 | tr -d ' \n')
+  [ "$out" = 80 ] && return 0
+  log "agent smoke test of $img failed; type byte: $out; stderr: $(head -c 2000 "$d.err")"
   return 1
 }
 
@@ -186,6 +204,7 @@ image() {
     state=built ctx=$WORK/ctx-$name
     mkdir -p "$ctx" && cp "$DOCKER_DIR/$name.Dockerfile" "$ctx/Dockerfile"
     case $name in
+      base) cp "$AGENT_BIN" "$ctx/isol8-agent"; chmod 0755 "$ctx/isol8-agent" ;;
       bun) ln -f "$BUN_BIN" "$ctx/bun" 2>/dev/null || cp "$BUN_BIN" "$ctx/bun"; chmod 0755 "$ctx/bun" ;;
       deno) ln -f "$DENO_BIN" "$ctx/deno" 2>/dev/null || cp "$DENO_BIN" "$ctx/deno"; chmod 0755 "$ctx/deno" ;;
     esac
@@ -205,7 +224,7 @@ image() {
 
 V=$(sha "$DOCKER_DIR/versions.env")
 BASE_HASH=$(printf '%s\n' "base.Dockerfile $(sha "$DOCKER_DIR/base.Dockerfile")" \
-  "versions.env $V" "from $FROM_ID" | build_hash)
+  "versions.env $V" "from $FROM_ID" "agent $(sha "$AGENT_BIN")" | build_hash)
 image base "$BASE_HASH" --build-arg "BASE=$ROOT_IMAGE"
 [ "$FAILED" = 0 ] || { for r in $RUNTIMES; do echo "isol8:$r failed"; done; exit 1; }
 BASE_LABEL=$(label isol8:base io.isol8.build.hash)

@@ -7,6 +7,8 @@
 #   target/isol8/app/libs/*.jar      Class-Path adds the dependencies (libs/<name>.jar)
 #   target/isol8/config/isol8.yaml   copied from config/isol8.yaml when that file exists
 #   target/isol8/lib/isol8.aot       start-up cache (JEP 514 AOT cache) from a training run
+#   target/isol8/lib/isol8-agent     the static in-container agent (target/agent/isol8-agent, built by
+#                                    `mvn compile` from agent/); `isol8 setup` puts it into isol8:base
 #
 # Expects `mvn package` to have produced target/isol8.jar and target/libs/ (helidon-se layout).
 # `mvn package` runs this script itself in the package phase unless -Disol8.jlink.skip=true.
@@ -111,6 +113,9 @@ else
 fi
 cp jlink/isol8.sh "$out/bin/isol8"
 chmod 0755 "$out/bin/isol8"
+[ -f target/agent/isol8-agent ] || die "target/agent/isol8-agent is missing: run 'mvn -DskipTests package' first"
+cp target/agent/isol8-agent "$out/lib/isol8-agent"
+chmod 0755 "$out/lib/isol8-agent"
 
 version=$(env -i "$out/bin/isol8" --version) || die "bin/isol8 --version failed"
 log "bin/isol8 --version: $version"

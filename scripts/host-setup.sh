@@ -3,7 +3,8 @@
 #   1. Docker engine: reuses a daemon that answers `docker info`; installs docker.io only if
 #      dockerd is absent; starts dockerd in the background only if it is not running
 #      (log: /var/log/isol8-dockerd.log); waits up to 60 s for it.
-#   2. Test tools: installs stunnel (the TLS front of the remote-engine test) and openssl if missing.
+#   2. Tools: installs stunnel (the TLS front of the remote-engine test), openssl, make, gcc +
+#      libc6-dev (the static agent) and python3 (the agent's container tests) if missing.
 #   3. Runtime images: installs debootstrap (and npm) if missing, then runs
 #      docker/build-offline.sh, which skips everything that is already up to date.
 # Needs root. Arguments are passed on to docker/build-offline.sh (e.g. --runtimes python,bash).
@@ -42,6 +43,11 @@ fi
 # 2. Test tools: RemoteEngineDockerTest puts a stunnel TLS front before the engine's socket
 command -v stunnel >/dev/null 2>&1 || apt_install stunnel4
 command -v openssl >/dev/null 2>&1 || apt_install openssl
+# The agent (agent/Makefile: a static binary, so glibc's libc.a from libc6-dev) and its container
+# tests (python3)
+command -v make >/dev/null 2>&1 || apt_install make
+{ command -v gcc >/dev/null 2>&1 && [ -f /usr/lib/x86_64-linux-gnu/libc.a ]; } || apt_install gcc libc6-dev
+command -v python3 >/dev/null 2>&1 || apt_install python3
 
 # 3. Runtime images, offline
 command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap

@@ -19,7 +19,8 @@ import java.util.List;
  * the lines {@code "<name> <value>"}, sorted bytewise (the script's {@code LC_ALL=C sort}), each ending in
  * {@code "\n"}. Lines: {@code "<image>.Dockerfile <sha256>"}, {@code "versions.env <sha256>"}; bun/deno also
  * {@code "bun|deno <sha256 of the binary>"}; runtime images also {@code "base <build hash label of
- * isol8:base>"}; isol8:base also {@code "from <image id of the image it is built FROM>"}.
+ * isol8:base>"}; isol8:base also {@code "from <image id of the image it is built FROM>"} and
+ * {@code "agent <sha256 of the agent binary>"}.
  */
 final class BuildHash {
     private final List<String> lines = new ArrayList<>();

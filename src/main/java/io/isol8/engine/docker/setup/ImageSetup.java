@@ -189,10 +189,20 @@ public final class ImageSetup {
             binaries = Map.of();
         }
 
-        // 3. build + smoke test
+        // 3. the agent, carried by isol8:base
+        Path agent;
+        try {
+            agent = AgentBinary.locate();
+        } catch (RuntimeException e) {
+            err.println("isol8 setup: " + e.getMessage());
+            return failAll(runtimes, out);
+        }
+
+        // 4. build + smoke test
         SmokeTest smoke = new SmokeTest(docker, config.defaults(), version);
-        boolean ok = image("base", BASE_TAG, baseHash(files, fromId), files.dockerfile("base"), Map.of(),
-                Map.of("BASE", from), options.force() && forceBase, images, smoke, out, err);
+        boolean ok = image("base", BASE_TAG, baseHash(files, fromId, agent), files.dockerfile("base"),
+                Map.of(AgentBinary.NAME, agent), Map.of("BASE", from), options.force() && forceBase, images, smoke,
+                out, err);
         if (!ok) {
             runtimes.forEach(r -> out.println(config.images().of(r) + " failed"));
             return 1;
@@ -260,12 +270,13 @@ public final class ImageSetup {
         return !state.equals("failed");
     }
 
-    /** The build hash of isol8:base built FROM the image with id {@code fromId}. */
-    static String baseHash(BuildFiles files, String fromId) {
+    /** The build hash of isol8:base built FROM the image with id {@code fromId}, carrying the agent binary. */
+    static String baseHash(BuildFiles files, String fromId, Path agent) {
         return new BuildHash()
                 .content(BuildFiles.dockerfileName("base"), files.dockerfile("base"))
                 .content(BuildFiles.VERSIONS, files.versionsEnv())
                 .line("from", fromId)
+                .line("agent", BuildHash.sha256(agent))
                 .hex();
     }
 

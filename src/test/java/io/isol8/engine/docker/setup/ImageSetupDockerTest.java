@@ -69,7 +69,7 @@ class ImageSetupDockerTest {
         BuildFiles files = BuildFiles.load();
         // the Java hash of the existing images equals the label build-offline.sh gave them
         String baseLabel = images.label(ImageSetup.BASE_TAG, ImageSetup.LABEL_HASH).orElseThrow();
-        assertEquals(baseLabel, ImageSetup.baseHash(files, images.id(ROOTFS).orElseThrow()),
+        assertEquals(baseLabel, ImageSetup.baseHash(files, images.id(ROOTFS).orElseThrow(), AgentBinary.locate()),
                 "isol8:base hash; rebuild the images with docker/build-offline.sh if docker/ changed");
         assertEquals(images.label("isol8:bash", ImageSetup.LABEL_HASH).orElseThrow(),
                 ImageSetup.runtimeHash(files, Language.BASH, baseLabel, Optional.empty()));

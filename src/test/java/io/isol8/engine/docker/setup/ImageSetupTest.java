@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,6 +51,53 @@ class ImageSetupTest {
             assertEquals("5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03", BuildHash.sha256(f));
         } finally {
             Files.delete(f);
+        }
+    }
+
+    @Test
+    void baseHashCoversTheAgentBinaryLikeTheScript() throws Exception {
+        BuildFiles files = BuildFiles.load();
+        Path agent = Files.createTempFile("isol8-agent", ".bin");
+        try {
+            Files.write(agent, "hello\n".getBytes(StandardCharsets.UTF_8));
+            // printf '%s\n' "base.Dockerfile …" "versions.env …" "from …" "agent …" | LC_ALL=C sort | sha256sum
+            String expected = new BuildHash()
+                    .content("base.Dockerfile", files.dockerfile("base"))
+                    .content("versions.env", files.versionsEnv())
+                    .line("from", "sha256:ff")
+                    .line("agent", "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03")
+                    .hex();
+            String first = ImageSetup.baseHash(files, "sha256:ff", agent);
+            assertEquals(expected, first);
+            Files.write(agent, "other\n".getBytes(StandardCharsets.UTF_8));
+            assertNotEquals(first, ImageSetup.baseHash(files, "sha256:ff", agent), "a new agent rebuilds isol8:base");
+        } finally {
+            Files.delete(agent);
+        }
+    }
+
+    @Test
+    void agentBinaryIsLookedUpInTheImageThenTheCheckout() {
+        assertEquals(List.of(Path.of("/opt/isol8/lib/isol8-agent"), Path.of("/src/target/agent/isol8-agent"),
+                        Path.of("/src/agent/build/isol8-agent")),
+                AgentBinary.candidates(Optional.of(Path.of("/opt/isol8")), Path.of("/src")));
+        assertEquals(List.of(Path.of("/src/target/agent/isol8-agent"), Path.of("/src/agent/build/isol8-agent")),
+                AgentBinary.candidates(Optional.empty(), Path.of("/src")));
+    }
+
+    @Test
+    void aMissingAgentBinaryIsNamed() {
+        String old = System.getProperty(AgentBinary.PROPERTY);
+        System.setProperty(AgentBinary.PROPERTY, "/no/such/isol8-agent");
+        try {
+            SetupException e = assertThrows(SetupException.class, AgentBinary::locate);
+            assertTrue(e.getMessage().contains("/no/such/isol8-agent"), e.getMessage());
+        } finally {
+            if (old == null) {
+                System.clearProperty(AgentBinary.PROPERTY);
+            } else {
+                System.setProperty(AgentBinary.PROPERTY, old);
+            }
         }
     }
 
