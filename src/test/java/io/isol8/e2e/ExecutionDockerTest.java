@@ -26,19 +26,23 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Running code for real: every runtime, hardening seen from inside, limits, streaming. */
-class ExecutionDockerTest {
-    private static DockerServer server;
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
+abstract class ExecutionDockerTest {
+    /** The executor this copy of the suite runs against. */
+    abstract Isol8Config.Executor executor();
+
+    private DockerServer server;
 
     @BeforeAll
-    static void start() {
+    void start() throws Exception {
         Isol8Config c = Isol8Config.builtIn();
         server = DockerServer.start(new Isol8Config(c.port(), "", c.maxConcurrent(), c.maxQueued(), c.queueTimeoutMs(),
                 c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(true, Map.of(io.isol8.core.Language.PYTHON, 1)),
-                c.images(), c.docker(), c.auth(), c.source()));
+                c.images(), c.docker(), c.auth(), c.source(), new Isol8Config.Engine(executor())));
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    void stop() throws Exception {
         if (server != null) {
             server.close();
         }
@@ -241,7 +245,7 @@ class ExecutionDockerTest {
         images.put(io.isol8.core.Language.BASH, "isol8:does-not-exist");
         try (DockerServer other = DockerServer.start(new Isol8Config(c.port(), "", c.maxConcurrent(), c.maxQueued(),
                 c.queueTimeoutMs(), c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(false, Map.of()),
-                new Isol8Config.Images(c.images().base(), images), c.docker(), c.auth(), c.source()))) {
+                new Isol8Config.Images(c.images().base(), images), c.docker(), c.auth(), c.source(), new Isol8Config.Engine(executor())))) {
             HttpResponse<String> r = other.post("/execute", "{\"request\":{\"runtime\":\"bash\",\"code\":\"echo 1\"}}");
             assertEquals(503, r.statusCode());
             assertTrue(r.body().contains("isol8 setup"), r.body());

@@ -35,24 +35,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * result (never an HTTP error), the server must keep answering {@code GET /health} within 1 s while it
  * runs, and the next request must work.
  */
-class HostileProgramsDockerTest {
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
+abstract class HostileProgramsDockerTest {
+    /** The executor this copy of the suite runs against. */
+    abstract Isol8Config.Executor executor();
+
     private static final long HEALTH_LIMIT_MS = 1000;
     private static final AtomicLong MAX_HEALTH_NANOS = new AtomicLong();
     private static final AtomicInteger HEALTH_POLLS = new AtomicInteger();
 
-    private static DockerServer server;
+    private DockerServer server;
 
     @BeforeAll
-    static void start() {
+    void start() throws Exception {
         Isol8Config c = Isol8Config.builtIn();
         server = DockerServer.start(new Isol8Config(c.port(), "", c.maxConcurrent(), c.maxQueued(), c.queueTimeoutMs(),
                 c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(true, Map.of(Language.PYTHON, 1, Language.BASH, 1)),
-                c.images(), c.docker(), c.auth(), c.source()));
+                c.images(), c.docker(), c.auth(), c.source(), new Isol8Config.Engine(executor())));
         warmUp();
     }
 
     /** First requests pay for class loading and JIT; the attacks should measure the server, not its warm-up. */
-    private static void warmUp() {
+    private void warmUp() {
         try {
             HttpClient client = HttpClient.newHttpClient();
             for (int i = 0; i < 20; i++) {
@@ -65,7 +69,7 @@ class HostileProgramsDockerTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    void stop() throws Exception {
         if (server != null) {
             System.out.printf("max GET /health latency during attacks: %d ms over %d polls%n",
                     TimeUnit.NANOSECONDS.toMillis(MAX_HEALTH_NANOS.get()), HEALTH_POLLS.get());
@@ -375,7 +379,7 @@ class HostileProgramsDockerTest {
      * Runs {@code attack} while a virtual thread polls {@code GET /health} on its own connection; then
      * checks that every poll was a 200 within 1 s and that a plain request still works afterwards.
      */
-    private static JsonNode underAttack(Callable<JsonNode> attack) throws Exception {
+    private JsonNode underAttack(Callable<JsonNode> attack) throws Exception {
         JsonNode result;
         try (HealthWatch watch = new HealthWatch(server.uri)) {
             result = attack.call();
@@ -413,7 +417,7 @@ class HostileProgramsDockerTest {
                 + session + "\"," + rest + "}";
     }
 
-    private static void deleteSession(String session) throws Exception {
+    private void deleteSession(String session) throws Exception {
         HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri.resolve("/session/" + session)).DELETE(), DockerServer.KEY);
         assertEquals(200, r.statusCode(), r.body());
     }

@@ -35,29 +35,33 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Sessions (api.md §9) and the file API (§10) against the real Docker engine. */
-class SessionsDockerTest {
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
+abstract class SessionsDockerTest {
+    /** The executor this copy of the suite runs against. */
+    abstract Isol8Config.Executor executor();
+
     private static final String OTHER_KEY = "other-" + DockerServer.KEY;
     private static final Duration DEADLINE = Duration.ofSeconds(15);
 
-    private static DockerServer server;
-    private static DockerServer pruning;
+    private DockerServer server;
+    private DockerServer pruning;
     private static ExecutorService threads;
 
     @BeforeAll
-    static void startServers() {
+    void startServers() throws Exception {
         Isol8Config b = Isol8Config.builtIn();
         Isol8Config.Pool noPool = new Isol8Config.Pool(false, Map.of());
         threads = Executors.newVirtualThreadPerTaskExecutor();
         server = DockerServer.start(new Isol8Config(b.port(), b.instanceId(), b.maxConcurrent(), b.maxQueued(),
                 b.queueTimeoutMs(), b.defaults(), b.limits(), b.cleanup(), noPool, b.images(), b.docker(), b.auth(),
-                b.source()));
+                b.source(), new Isol8Config.Engine(executor())));
         pruning = DockerServer.start(new Isol8Config(b.port(), b.instanceId(), b.maxConcurrent(), b.maxQueued(),
                 b.queueTimeoutMs(), b.defaults(), b.limits(), new Isol8Config.Cleanup(true, 1000, 1000), noPool,
-                b.images(), b.docker(), b.auth(), b.source()));
+                b.images(), b.docker(), b.auth(), b.source(), new Isol8Config.Engine(executor())));
     }
 
     @AfterAll
-    static void stopServers() throws Exception {
+    void stopServers() throws Exception {
         try {
             if (server != null) {
                 server.close();
