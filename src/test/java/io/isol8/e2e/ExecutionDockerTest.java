@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -180,6 +181,44 @@ abstract class ExecutionDockerTest {
         assertEquals("start", r.get("stdout").asText());
         assertEquals("\n--- EXECUTION TIMED OUT ---", r.get("stderr").asText());
         assertTrue(elapsedMs < 1500 + 3000, "answered after " + elapsedMs + " ms");
+    }
+
+    @Test
+    void resourceUsageComesWithTheAgentOnly() throws Exception {
+        JsonNode r = server.execute(DockerServer.body("python",
+                "x = bytearray(64 * 1024 * 1024)\nsum(i for i in range(2_000_000))\nprint(1)", "", ""));
+        assertEquals("1", r.get("stdout").asText());
+        if (executor() == Isol8Config.Executor.EXEC) {
+            assertFalse(r.has("resourceUsage"), r.toString());
+            return;
+        }
+        JsonNode u = r.get("resourceUsage");
+        assertEquals(List.of("cpuPercent", "memoryMB", "peakMemoryMB", "networkBytesIn", "networkBytesOut", "cpuMs"),
+                iterable(u.fieldNames()));
+        assertTrue(u.get("cpuMs").asLong() > 0, u.toString());
+        assertTrue(u.get("cpuPercent").asDouble() > 0, u.toString());
+        assertTrue(u.get("peakMemoryMB").asLong() >= 64, u.toString());
+        assertEquals(0, u.get("networkBytesIn").asLong(), u.toString());
+    }
+
+    @Test
+    void agentAnswersWithin100msOfTheDeadline() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(executor() == Isol8Config.Executor.AGENT, "agent only");
+        // a session, so that the timed request finds its container started
+        String session = "\"sessionId\":\"deadline-" + java.util.UUID.randomUUID().toString().substring(0, 8) + "\"";
+        server.execute(DockerServer.body("bash", "true", "", session));
+        long start = System.nanoTime();
+        JsonNode r = server.execute(DockerServer.body("bash", "trap '' TERM; sleep 30", "\"timeoutMs\":1000", session));
+        long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(r.get("timedOut").asBoolean(), r.toString());
+        // the deadline counts from the first phase; the request's own way in and out adds a few ms
+        assertTrue(elapsedMs < 1000 + 100 + 150, "answered after " + elapsedMs + " ms");
+    }
+
+    private static List<String> iterable(java.util.Iterator<String> it) {
+        List<String> list = new java.util.ArrayList<>();
+        it.forEachRemaining(list::add);
+        return list;
     }
 
     @Test

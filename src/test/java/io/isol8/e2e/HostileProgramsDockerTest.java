@@ -89,9 +89,40 @@ abstract class HostileProgramsDockerTest {
         JsonNode r = underAttack(() -> server.execute(DockerServer.body("bash", ":(){ :|:& };:", "\"timeoutMs\":3000", "")));
         long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(elapsedMs < 3000 + 3000, "answered after " + elapsedMs + " ms");
-        assertTrue(r.get("stderr").asText().contains("fork: retry: Resource temporarily unavailable"), shorten(r));
+        if (executor() == Isol8Config.Executor.EXEC) {
+            // docker exec keeps the stream open while the bomb's processes hold it (sandbox.md §7)
+            assertTrue(r.get("stderr").asText().contains("fork: retry: Resource temporarily unavailable"), shorten(r));
+        }
+        // the agent answers once the first bash has ended (descendants get 100 ms to flush), then the container goes
         assertFalse(r.get("oomKilled").asBoolean(), shorten(r));
         assertContainerRemoved(r.get("containerId").asText());
+    }
+
+    @Test
+    void killingEveryProcessEndsTheRunAsAResult() throws Exception {
+        if (executor() == Isol8Config.Executor.EXEC) {
+            // tini's keeper dies too and the container stops: a 503 that says so (the agent survives, see below)
+            HttpResponse<String> r = server.post("/execute", DockerServer.body("bash", "kill -9 -1", "", ""));
+            assertEquals(503, r.statusCode(), r.body());
+            assertTrue(r.body().contains("container stopped"), r.body());
+            return;
+        }
+        long start = System.nanoTime();
+        JsonNode r = underAttack(() -> server.execute(DockerServer.body("bash",
+                "echo before; kill -9 -1; echo after", "\"timeoutMs\":3000", "")));
+        long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertEquals(137, r.get("exitCode").asInt(), shorten(r));
+        assertTrue(elapsedMs < 3000 + 1000, "answered after " + elapsedMs + " ms");
+    }
+
+    @Test
+    void stoppingPid1EndsTheRunWithinItsDeadline() throws Exception {
+        long start = System.nanoTime();
+        JsonNode r = underAttack(() -> server.execute(DockerServer.body("bash",
+                "kill -STOP 1; echo stopped-rc=$?", "\"timeoutMs\":3000", "")));
+        long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(elapsedMs < 3000 + 1000, "answered after " + elapsedMs + " ms");
+        assertTrue(r.get("stdout").asText().startsWith("stopped-rc="), shorten(r));
     }
 
     @Test
@@ -356,7 +387,12 @@ abstract class HostileProgramsDockerTest {
         assertLine(lines, "mount rc=32 ", "must be superuser to use mount", out);
         assertLine(lines, "shadow rc=1 ", "Permission denied", out);
         assertLine(lines, "chown rc=1 ", "Operation not permitted", out);
-        assertTrue(lines.remove("pid1-environ: 1"), out + " (tini's environment is readable and holds no request secret)");
+        if (executor() == Isol8Config.Executor.AGENT) {
+            // the agent is non-dumpable: its /proc entries are closed to the sandbox user (sandbox.md §15.1)
+            assertTrue(lines.remove("pid1-environ: 0"), out + " (the agent's environment must not be readable)");
+        } else {
+            assertTrue(lines.remove("pid1-environ: 1"), out + " (tini's environment is readable and holds no request secret)");
+        }
         assertTrue(lines.remove("docker-sock: 0"), out);
         for (String cap : List.of("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")) {
             assertTrue(lines.remove(cap + ":\t0000000000000000"), cap + " in " + out);

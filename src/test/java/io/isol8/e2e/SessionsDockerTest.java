@@ -204,6 +204,22 @@ abstract class SessionsDockerTest {
     }
 
     @Test
+    void garbageOnTheAgentChannelEndsTheSession() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(executor() == Isol8Config.Executor.AGENT, "agent only");
+        String id = newSession(server);
+        String containerId = server.execute(request("python", "code", "print(1)", id, 0)).path("containerId").asText();
+
+        assertTrue(io.isol8.engine.docker.AgentFaults.inject(server.engine, containerId,
+                new byte[]{(byte) 0xFF, (byte) 0xFF, 0, 0, 1, 2, 3}));
+        HttpResponse<String> r = server.post("/execute", request("python", "code", "print(2)", id, 0));
+
+        assertEquals(409, r.statusCode(), r.body());
+        assertTrue(DockerServer.JSON.readTree(r.body()).path("error").asText().startsWith("Session \"" + id + "\" ended"),
+                r.body());
+        awaitTrue("container of the lost session removed", () -> sessionContainers(server, id).isEmpty());
+    }
+
+    @Test
     void sessionStaysBoundToItsRuntime() throws Exception {
         String id = newSession(server);
 
@@ -324,7 +340,8 @@ abstract class SessionsDockerTest {
         assertEquals(killed.path("containerId").asText(), ps.path("containerId").asText());
         assertEquals(0, ps.path("exitCode").asInt(), ps.toString());
         List<String> processes = ps.path("stdout").asText().lines().map(String::trim).toList();
-        assertTrue(processes.contains("sleep infinity"), "the container's keeper is missing: " + processes);
+        String keeper = executor() == Isol8Config.Executor.AGENT ? "/usr/local/bin/isol8-agent" : "sleep infinity";
+        assertTrue(processes.contains(keeper), "the container's keeper is missing: " + processes);
         assertTrue(processes.stream().noneMatch(p -> p.startsWith("sleep 1000")), "processes left: " + processes);
     }
 
