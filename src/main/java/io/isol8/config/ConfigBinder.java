@@ -37,7 +37,7 @@ final class ConfigBinder {
         Isol8Config config = new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs,
                 ceilings.defaults(root.section("defaults")), ceilings.limits(), cleanup(root.section("cleanup")),
                 pool(root.section("pool")), ImageKeys.read(root.section("images")), docker(root.section("docker")),
-                new Isol8Config.Auth(AuthKeys.read(root.section("auth"))), source);
+                new Isol8Config.Auth(AuthKeys.read(root.section("auth"))), source, engine(root.section("engine")));
         root.finish();
         return config;
     }
@@ -53,6 +53,14 @@ final class ConfigBinder {
     private static Pool pool(Section s) {
         Pool b = BUILT_IN.pool();
         return new Pool(s.bool("enabled", b.enabled()), PoolSizes.read(s, b.size().get(Language.PYTHON)));
+    }
+
+    private static Isol8Config.Engine engine(Section s) {
+        Isol8Config.Executor b = BUILT_IN.engine().executor();
+        Isol8Config.Executor executor = s.scalars().read(s.key("executor"), s.take("executor"), b,
+                Isol8Config.Executor::wireName, Isol8Config.Executor::fromWire, "one of agent, exec", e -> true, "")
+                .orElse(b);
+        return new Isol8Config.Engine(executor);
     }
 
     private static Isol8Config.Docker docker(Section s) {

@@ -14,10 +14,25 @@ import java.util.Set;
  * @param port           the {@code port} key (lowest precedence of the listen port)
  * @param instanceId     the configured instance id; empty means {@code <hostname>-<port>}
  * @param source         where it came from: an absolute file path, or {@code built-in defaults}
+ * @param engine         {@code engine.*}: how programs are run inside containers
  */
 public record Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
                           Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
-                          Docker docker, Auth auth, String source) {
+                          Docker docker, Auth auth, String source, Engine engine) {
+
+    /** A configuration with the built-in {@code engine.*} keys. */
+    public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
+                       Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
+                       Docker docker, Auth auth, String source) {
+        this(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup, pool, images,
+                docker, auth, source, new Engine(Executor.AGENT));
+    }
+
+    /** The same configuration with another {@code engine.executor}. */
+    public Isol8Config withExecutor(Executor executor) {
+        return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
+                pool, images, docker, auth, source, new Engine(executor));
+    }
 
     /** Built-in defaults of every key. */
     public static Isol8Config builtIn() {
@@ -88,6 +103,33 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
         /** A host without TLS material. */
         public Docker(String host) {
             this(host, "", false);
+        }
+    }
+
+    /** {@code engine.*}: how programs run inside containers (sandbox.md §15.7). */
+    public record Engine(Executor executor) {
+        public Engine {
+            java.util.Objects.requireNonNull(executor, "engine.executor");
+        }
+    }
+
+    /** {@code engine.executor}: the in-container agent (sandbox.md §15) or one docker exec per phase (§3-§8). */
+    public enum Executor {
+        AGENT, EXEC;
+
+        /** The configuration value: {@code agent} or {@code exec}. */
+        public String wireName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** The executor named {@code text} exactly, if any. */
+        public static Optional<Executor> fromWire(String text) {
+            for (Executor e : values()) {
+                if (e.wireName().equals(text)) {
+                    return Optional.of(e);
+                }
+            }
+            return Optional.empty();
         }
     }
 

@@ -4,6 +4,7 @@ import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Language;
 
 import java.util.Map;
+import java.util.Optional;
 
 /** The port to the container engine. Every method blocks; call them on virtual threads. */
 public interface Engine extends AutoCloseable {
@@ -26,6 +27,14 @@ public interface Engine extends AutoCloseable {
 
     /** Image presence per runtime (cached). */
     Map<Language, Boolean> images();
+
+    /**
+     * Why the present images cannot be used as configured, e.g. built before the agent existed while
+     * {@code engine.executor} is {@code agent}; empty when they can. Cached like {@link #images()}.
+     */
+    default Optional<String> imageProblem() {
+        return Optional.empty();
+    }
 
     /** Idle warm containers per runtime. */
     Map<Language, Integer> poolIdle();

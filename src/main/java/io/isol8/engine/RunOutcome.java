@@ -15,20 +15,36 @@ import java.util.Optional;
  * @param files          {@code outputPaths} read back: requested path → bytes, in request order
  * @param stdoutBytes    bytes the program wrote to stdout (after masking), for the truncation marker
  * @param stderrBytes    bytes the program wrote to stderr (after masking)
+ * @param resourceUsage  what the code phase used; present with the agent executor only
  */
 public record RunOutcome(int exitCode, long durationMs, Ending ending, Optional<FailedPhase> failedPhase,
                          String installStdout, String installStderr, Map<String, byte[]> files,
-                         long stdoutBytes, long stderrBytes) {
+                         long stdoutBytes, long stderrBytes, Optional<ResourceUsage> resourceUsage) {
+
+    /** An outcome without resource usage (the exec executor, fakes). */
+    public RunOutcome(int exitCode, long durationMs, Ending ending, Optional<FailedPhase> failedPhase,
+                      String installStdout, String installStderr, Map<String, byte[]> files,
+                      long stdoutBytes, long stderrBytes) {
+        this(exitCode, durationMs, ending, failedPhase, installStdout, installStderr, files, stdoutBytes, stderrBytes,
+                Optional.empty());
+    }
 
     /** The same outcome with other output totals. */
     public RunOutcome withTotals(long stdout, long stderr) {
-        return new RunOutcome(exitCode, durationMs, ending, failedPhase, installStdout, installStderr, files, stdout, stderr);
+        return new RunOutcome(exitCode, durationMs, ending, failedPhase, installStdout, installStderr, files, stdout,
+                stderr, resourceUsage);
     }
 
     /** The same outcome with files read back. */
     public RunOutcome withFiles(Map<String, byte[]> read) {
         return new RunOutcome(exitCode, durationMs, ending, failedPhase, installStdout, installStderr, read,
-                stdoutBytes, stderrBytes);
+                stdoutBytes, stderrBytes, resourceUsage);
+    }
+
+    /** The same outcome with the code phase's resource usage. */
+    public RunOutcome withUsage(Optional<ResourceUsage> usage) {
+        return new RunOutcome(exitCode, durationMs, ending, failedPhase, installStdout, installStderr, files,
+                stdoutBytes, stderrBytes, usage);
     }
 
     /** Why a run ended. */

@@ -43,10 +43,13 @@ final class HealthService implements HttpService {
         }
         Map<Language, Boolean> images = engine.images();
         boolean any = images.containsValue(true);
-        boolean ok = any && engine.swept() && !executions.stopping();
+        java.util.Optional<String> problem = engine.imageProblem();
+        boolean ok = any && problem.isEmpty() && engine.swept() && !executions.stopping();
         ObjectNode body = Json.object();
         if (!any) {
             body.put("error", "No runtime image found. Run `isol8 setup`.");
+        } else if (problem.isPresent()) {
+            body.put("error", problem.get());
         } else if (!engine.swept()) {
             body.put("error", "Start-up sweep has not finished yet");
         } else if (executions.stopping()) {

@@ -59,6 +59,13 @@ final class ResultJson {
             Base64.Encoder b64 = Base64.getEncoder();
             outcome.files().forEach((path, bytes) -> files.put(path, b64.encodeToString(bytes)));
         }
+        outcome.resourceUsage().ifPresent(u -> json.putObject("resourceUsage")
+                .put("cpuPercent", u.cpuPercent())
+                .put("memoryMB", u.memoryMB())
+                .put("peakMemoryMB", u.peakMemoryMB())
+                .put("networkBytesIn", u.networkBytesIn())
+                .put("networkBytesOut", u.networkBytesOut())
+                .put("cpuMs", u.cpuMs()));
         return json;
     }
 

@@ -230,6 +230,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void executorDefaultsToTheAgent() throws IOException {
+        assertEquals(Isol8Config.Executor.AGENT, load("").engine().executor());
+    }
+
+    @Test
+    void executorExecIsAccepted() throws IOException {
+        assertEquals(Isol8Config.Executor.EXEC, load("engine:\n  executor: exec\n").engine().executor());
+    }
+
+    @Test
+    void unknownExecutorIsRefusedNamingTheChoices() throws IOException {
+        assertEquals(List.of(invalid("engine.executor = \"tini\" (expected one of agent, exec)")),
+                problems("engine:\n  executor: tini\n"));
+    }
+
+    @Test
+    void unknownEngineKeyIsRefused() throws IOException {
+        assertEquals(1, problems("engine:\n  executors: exec\n").size());
+    }
+
+    @Test
     void dockerHostMustBeUnixOrTcp() throws IOException {
         assertEquals(List.of(invalid("docker.host = \"http://x\" "
                         + "(expected unix:///path/to/docker.sock or tcp://host:port, or empty)")),
@@ -650,6 +671,6 @@ class ConfigLoaderTest {
 
     private static Isol8Config withSource(Isol8Config c, String source) {
         return new Isol8Config(c.port(), c.instanceId(), c.maxConcurrent(), c.maxQueued(), c.queueTimeoutMs(),
-                c.defaults(), c.limits(), c.cleanup(), c.pool(), c.images(), c.docker(), c.auth(), source);
+                c.defaults(), c.limits(), c.cleanup(), c.pool(), c.images(), c.docker(), c.auth(), source, c.engine());
     }
 }

@@ -36,12 +36,16 @@ final class DockerServer implements AutoCloseable {
     final Application app;
     final URI uri;
 
-    private DockerServer(Isol8Config config) {
+    final DockerEngine engine;
+
+    private DockerServer(Isol8Config config) throws Exception {
+        Isol8Config.Images images = config.engine().executor() == Isol8Config.Executor.AGENT
+                ? AgentImages.of(config.images()) : config.images();
         Isol8Config c = new Isol8Config(config.port(), instanceId, config.maxConcurrent(), config.maxQueued(),
                 config.queueTimeoutMs(), config.defaults(), config.limits(), config.cleanup(), config.pool(),
-                config.images(), config.docker(), config.auth(), config.source());
+                images, config.docker(), config.auth(), config.source(), config.engine());
         Metrics metrics = new Metrics();
-        DockerEngine engine = new DockerEngine(c, instanceId, "1.0.0", metrics);
+        this.engine = new DockerEngine(c, instanceId, "1.0.0", metrics);
         engine.start();
         this.app = new Application(c, "1.0.0", 0, Map.of("default", KeyDigest.of(KEY), "other", KeyDigest.of("other-" + KEY)), engine,
                 metrics);
@@ -51,7 +55,13 @@ final class DockerServer implements AutoCloseable {
     /** Starts a server, or skips (fails in CI) when Docker is not there. */
     static DockerServer start(Isol8Config config) {
         DockerRequired.check();
-        return new DockerServer(config);
+        try {
+            return new DockerServer(config);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("could not start the server", e);
+        }
     }
 
     HttpResponse<String> post(String path, String body) throws Exception {

@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -26,19 +27,23 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Running code for real: every runtime, hardening seen from inside, limits, streaming. */
-class ExecutionDockerTest {
-    private static DockerServer server;
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
+abstract class ExecutionDockerTest {
+    /** The executor this copy of the suite runs against. */
+    abstract Isol8Config.Executor executor();
+
+    private DockerServer server;
 
     @BeforeAll
-    static void start() {
+    void start() throws Exception {
         Isol8Config c = Isol8Config.builtIn();
         server = DockerServer.start(new Isol8Config(c.port(), "", c.maxConcurrent(), c.maxQueued(), c.queueTimeoutMs(),
                 c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(true, Map.of(io.isol8.core.Language.PYTHON, 1)),
-                c.images(), c.docker(), c.auth(), c.source()));
+                c.images(), c.docker(), c.auth(), c.source(), new Isol8Config.Engine(executor())));
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    void stop() throws Exception {
         if (server != null) {
             server.close();
         }
@@ -179,6 +184,44 @@ class ExecutionDockerTest {
     }
 
     @Test
+    void resourceUsageComesWithTheAgentOnly() throws Exception {
+        JsonNode r = server.execute(DockerServer.body("python",
+                "x = bytearray(64 * 1024 * 1024)\nsum(i for i in range(2_000_000))\nprint(1)", "", ""));
+        assertEquals("1", r.get("stdout").asText());
+        if (executor() == Isol8Config.Executor.EXEC) {
+            assertFalse(r.has("resourceUsage"), r.toString());
+            return;
+        }
+        JsonNode u = r.get("resourceUsage");
+        assertEquals(List.of("cpuPercent", "memoryMB", "peakMemoryMB", "networkBytesIn", "networkBytesOut", "cpuMs"),
+                iterable(u.fieldNames()));
+        assertTrue(u.get("cpuMs").asLong() > 0, u.toString());
+        assertTrue(u.get("cpuPercent").asDouble() > 0, u.toString());
+        assertTrue(u.get("peakMemoryMB").asLong() >= 64, u.toString());
+        assertEquals(0, u.get("networkBytesIn").asLong(), u.toString());
+    }
+
+    @Test
+    void agentAnswersWithin100msOfTheDeadline() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(executor() == Isol8Config.Executor.AGENT, "agent only");
+        // a session, so that the timed request finds its container started
+        String session = "\"sessionId\":\"deadline-" + java.util.UUID.randomUUID().toString().substring(0, 8) + "\"";
+        server.execute(DockerServer.body("bash", "true", "", session));
+        long start = System.nanoTime();
+        JsonNode r = server.execute(DockerServer.body("bash", "trap '' TERM; sleep 30", "\"timeoutMs\":1000", session));
+        long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(r.get("timedOut").asBoolean(), r.toString());
+        // the deadline counts from the first phase; the request's own way in and out adds a few ms
+        assertTrue(elapsedMs < 1000 + 100 + 150, "answered after " + elapsedMs + " ms");
+    }
+
+    private static List<String> iterable(java.util.Iterator<String> it) {
+        List<String> list = new java.util.ArrayList<>();
+        it.forEachRemaining(list::add);
+        return list;
+    }
+
+    @Test
     void memoryExhaustionIsReportedAsOom() throws Exception {
         JsonNode r = server.execute(DockerServer.body("python", "x = bytearray(800 * 1024 * 1024)", "",
                 "\"options\":{\"memoryLimit\":\"128m\"}"));
@@ -241,7 +284,7 @@ class ExecutionDockerTest {
         images.put(io.isol8.core.Language.BASH, "isol8:does-not-exist");
         try (DockerServer other = DockerServer.start(new Isol8Config(c.port(), "", c.maxConcurrent(), c.maxQueued(),
                 c.queueTimeoutMs(), c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(false, Map.of()),
-                new Isol8Config.Images(c.images().base(), images), c.docker(), c.auth(), c.source()))) {
+                new Isol8Config.Images(c.images().base(), images), c.docker(), c.auth(), c.source(), new Isol8Config.Engine(executor())))) {
             HttpResponse<String> r = other.post("/execute", "{\"request\":{\"runtime\":\"bash\",\"code\":\"echo 1\"}}");
             assertEquals(503, r.statusCode());
             assertTrue(r.body().contains("isol8 setup"), r.body());

@@ -35,24 +35,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * result (never an HTTP error), the server must keep answering {@code GET /health} within 1 s while it
  * runs, and the next request must work.
  */
-class HostileProgramsDockerTest {
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
+abstract class HostileProgramsDockerTest {
+    /** The executor this copy of the suite runs against. */
+    abstract Isol8Config.Executor executor();
+
     private static final long HEALTH_LIMIT_MS = 1000;
     private static final AtomicLong MAX_HEALTH_NANOS = new AtomicLong();
     private static final AtomicInteger HEALTH_POLLS = new AtomicInteger();
 
-    private static DockerServer server;
+    private DockerServer server;
 
     @BeforeAll
-    static void start() {
+    void start() throws Exception {
         Isol8Config c = Isol8Config.builtIn();
         server = DockerServer.start(new Isol8Config(c.port(), "", c.maxConcurrent(), c.maxQueued(), c.queueTimeoutMs(),
                 c.defaults(), c.limits(), c.cleanup(), new Isol8Config.Pool(true, Map.of(Language.PYTHON, 1, Language.BASH, 1)),
-                c.images(), c.docker(), c.auth(), c.source()));
+                c.images(), c.docker(), c.auth(), c.source(), new Isol8Config.Engine(executor())));
         warmUp();
     }
 
     /** First requests pay for class loading and JIT; the attacks should measure the server, not its warm-up. */
-    private static void warmUp() {
+    private void warmUp() {
         try {
             HttpClient client = HttpClient.newHttpClient();
             for (int i = 0; i < 20; i++) {
@@ -65,7 +69,7 @@ class HostileProgramsDockerTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    void stop() throws Exception {
         if (server != null) {
             System.out.printf("max GET /health latency during attacks: %d ms over %d polls%n",
                     TimeUnit.NANOSECONDS.toMillis(MAX_HEALTH_NANOS.get()), HEALTH_POLLS.get());
@@ -85,9 +89,40 @@ class HostileProgramsDockerTest {
         JsonNode r = underAttack(() -> server.execute(DockerServer.body("bash", ":(){ :|:& };:", "\"timeoutMs\":3000", "")));
         long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(elapsedMs < 3000 + 3000, "answered after " + elapsedMs + " ms");
-        assertTrue(r.get("stderr").asText().contains("fork: retry: Resource temporarily unavailable"), shorten(r));
+        if (executor() == Isol8Config.Executor.EXEC) {
+            // docker exec keeps the stream open while the bomb's processes hold it (sandbox.md §7)
+            assertTrue(r.get("stderr").asText().contains("fork: retry: Resource temporarily unavailable"), shorten(r));
+        }
+        // the agent answers once the first bash has ended (descendants get 100 ms to flush), then the container goes
         assertFalse(r.get("oomKilled").asBoolean(), shorten(r));
         assertContainerRemoved(r.get("containerId").asText());
+    }
+
+    @Test
+    void killingEveryProcessEndsTheRunAsAResult() throws Exception {
+        if (executor() == Isol8Config.Executor.EXEC) {
+            // tini's keeper dies too and the container stops: a 503 that says so (the agent survives, see below)
+            HttpResponse<String> r = server.post("/execute", DockerServer.body("bash", "kill -9 -1", "", ""));
+            assertEquals(503, r.statusCode(), r.body());
+            assertTrue(r.body().contains("container stopped"), r.body());
+            return;
+        }
+        long start = System.nanoTime();
+        JsonNode r = underAttack(() -> server.execute(DockerServer.body("bash",
+                "echo before; kill -9 -1; echo after", "\"timeoutMs\":3000", "")));
+        long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertEquals(137, r.get("exitCode").asInt(), shorten(r));
+        assertTrue(elapsedMs < 3000 + 1000, "answered after " + elapsedMs + " ms");
+    }
+
+    @Test
+    void stoppingPid1EndsTheRunWithinItsDeadline() throws Exception {
+        long start = System.nanoTime();
+        JsonNode r = underAttack(() -> server.execute(DockerServer.body("bash",
+                "kill -STOP 1; echo stopped-rc=$?", "\"timeoutMs\":3000", "")));
+        long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(elapsedMs < 3000 + 1000, "answered after " + elapsedMs + " ms");
+        assertTrue(r.get("stdout").asText().startsWith("stopped-rc="), shorten(r));
     }
 
     @Test
@@ -352,7 +387,12 @@ class HostileProgramsDockerTest {
         assertLine(lines, "mount rc=32 ", "must be superuser to use mount", out);
         assertLine(lines, "shadow rc=1 ", "Permission denied", out);
         assertLine(lines, "chown rc=1 ", "Operation not permitted", out);
-        assertTrue(lines.remove("pid1-environ: 1"), out + " (tini's environment is readable and holds no request secret)");
+        if (executor() == Isol8Config.Executor.AGENT) {
+            // the agent is non-dumpable: its /proc entries are closed to the sandbox user (sandbox.md §15.1)
+            assertTrue(lines.remove("pid1-environ: 0"), out + " (the agent's environment must not be readable)");
+        } else {
+            assertTrue(lines.remove("pid1-environ: 1"), out + " (tini's environment is readable and holds no request secret)");
+        }
         assertTrue(lines.remove("docker-sock: 0"), out);
         for (String cap : List.of("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")) {
             assertTrue(lines.remove(cap + ":\t0000000000000000"), cap + " in " + out);
@@ -375,7 +415,7 @@ class HostileProgramsDockerTest {
      * Runs {@code attack} while a virtual thread polls {@code GET /health} on its own connection; then
      * checks that every poll was a 200 within 1 s and that a plain request still works afterwards.
      */
-    private static JsonNode underAttack(Callable<JsonNode> attack) throws Exception {
+    private JsonNode underAttack(Callable<JsonNode> attack) throws Exception {
         JsonNode result;
         try (HealthWatch watch = new HealthWatch(server.uri)) {
             result = attack.call();
@@ -413,7 +453,7 @@ class HostileProgramsDockerTest {
                 + session + "\"," + rest + "}";
     }
 
-    private static void deleteSession(String session) throws Exception {
+    private void deleteSession(String session) throws Exception {
         HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri.resolve("/session/" + session)).DELETE(), DockerServer.KEY);
         assertEquals(200, r.statusCode(), r.body());
     }

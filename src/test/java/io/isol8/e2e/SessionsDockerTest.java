@@ -35,29 +35,33 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Sessions (api.md §9) and the file API (§10) against the real Docker engine. */
-class SessionsDockerTest {
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
+abstract class SessionsDockerTest {
+    /** The executor this copy of the suite runs against. */
+    abstract Isol8Config.Executor executor();
+
     private static final String OTHER_KEY = "other-" + DockerServer.KEY;
     private static final Duration DEADLINE = Duration.ofSeconds(15);
 
-    private static DockerServer server;
-    private static DockerServer pruning;
+    private DockerServer server;
+    private DockerServer pruning;
     private static ExecutorService threads;
 
     @BeforeAll
-    static void startServers() {
+    void startServers() throws Exception {
         Isol8Config b = Isol8Config.builtIn();
         Isol8Config.Pool noPool = new Isol8Config.Pool(false, Map.of());
         threads = Executors.newVirtualThreadPerTaskExecutor();
         server = DockerServer.start(new Isol8Config(b.port(), b.instanceId(), b.maxConcurrent(), b.maxQueued(),
                 b.queueTimeoutMs(), b.defaults(), b.limits(), b.cleanup(), noPool, b.images(), b.docker(), b.auth(),
-                b.source()));
+                b.source(), new Isol8Config.Engine(executor())));
         pruning = DockerServer.start(new Isol8Config(b.port(), b.instanceId(), b.maxConcurrent(), b.maxQueued(),
                 b.queueTimeoutMs(), b.defaults(), b.limits(), new Isol8Config.Cleanup(true, 1000, 1000), noPool,
-                b.images(), b.docker(), b.auth(), b.source()));
+                b.images(), b.docker(), b.auth(), b.source(), new Isol8Config.Engine(executor())));
     }
 
     @AfterAll
-    static void stopServers() throws Exception {
+    void stopServers() throws Exception {
         try {
             if (server != null) {
                 server.close();
@@ -200,6 +204,22 @@ class SessionsDockerTest {
     }
 
     @Test
+    void garbageOnTheAgentChannelEndsTheSession() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(executor() == Isol8Config.Executor.AGENT, "agent only");
+        String id = newSession(server);
+        String containerId = server.execute(request("python", "code", "print(1)", id, 0)).path("containerId").asText();
+
+        assertTrue(io.isol8.engine.docker.AgentFaults.inject(server.engine, containerId,
+                new byte[]{(byte) 0xFF, (byte) 0xFF, 0, 0, 1, 2, 3}));
+        HttpResponse<String> r = server.post("/execute", request("python", "code", "print(2)", id, 0));
+
+        assertEquals(409, r.statusCode(), r.body());
+        assertTrue(DockerServer.JSON.readTree(r.body()).path("error").asText().startsWith("Session \"" + id + "\" ended"),
+                r.body());
+        awaitTrue("container of the lost session removed", () -> sessionContainers(server, id).isEmpty());
+    }
+
+    @Test
     void sessionStaysBoundToItsRuntime() throws Exception {
         String id = newSession(server);
 
@@ -320,7 +340,8 @@ class SessionsDockerTest {
         assertEquals(killed.path("containerId").asText(), ps.path("containerId").asText());
         assertEquals(0, ps.path("exitCode").asInt(), ps.toString());
         List<String> processes = ps.path("stdout").asText().lines().map(String::trim).toList();
-        assertTrue(processes.contains("sleep infinity"), "the container's keeper is missing: " + processes);
+        String keeper = executor() == Isol8Config.Executor.AGENT ? "/usr/local/bin/isol8-agent" : "sleep infinity";
+        assertTrue(processes.contains(keeper), "the container's keeper is missing: " + processes);
         assertTrue(processes.stream().noneMatch(p -> p.startsWith("sleep 1000")), "processes left: " + processes);
     }
 

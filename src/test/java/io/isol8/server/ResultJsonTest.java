@@ -84,6 +84,26 @@ class ResultJsonTest {
     }
 
     @Test
+    void resourceUsageFollowsFilesWithItsSixFieldsInOrder() {
+        RunOutcome measured = outcome(0, 12, Ending.EXITED).withFiles(Map.of("/sandbox/a", new byte[]{65}))
+                .withUsage(Optional.of(new io.isol8.engine.ResourceUsage(12.5, 30, 41, 0, 7, 3)));
+
+        ObjectNode json = of(spec(Language.PYTHON, List.of("/sandbox/a"), true), measured, output("1\n", ""));
+
+        List<String> expected = new ArrayList<>(ALWAYS);
+        expected.add("files");
+        expected.add("resourceUsage");
+        assertEquals(expected, fields(json));
+        assertEquals("{\"cpuPercent\":12.5,\"memoryMB\":30,\"peakMemoryMB\":41,\"networkBytesIn\":0,"
+                + "\"networkBytesOut\":7,\"cpuMs\":3}", json.get("resourceUsage").toString());
+    }
+
+    @Test
+    void resourceUsageIsAbsentWhenNotMeasured() {
+        assertFalse(of(PYTHON, outcome(0, 12, Ending.EXITED), output("", "")).has("resourceUsage"));
+    }
+
+    @Test
     void theFieldsCarryTheRunsValues() {
         ObjectNode json = of(spec(Language.NODE, List.of(), false), outcome(3, 12, Ending.EXITED), output("1\n", "oops\n"));
 

@@ -17,19 +17,17 @@ import java.util.concurrent.TimeUnit;
 /**
  * Files in and out of one container through the fixed helpers: {@code outputPaths} read back after a run
  * (sandbox.md §6.4) and the file API's get-file and put-file (§3.5). Docker's failures arrive typed from
- * {@link ExecRunner}; a helper that fails is reported, never taken for "no files".
+ * the {@link Spawner}; a helper that fails is reported, never taken for "no files".
  */
 final class ContainerFiles {
     private static final long HELPER_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long FILE_API_NANOS = HELPER_NANOS * 6;
 
-    private final String containerId;
-    private final ExecRunner execs;
+    private final Spawner spawner;
     private final long maxFileBytes;
 
-    ContainerFiles(String containerId, ExecRunner execs, long maxFileBytes) {
-        this.containerId = containerId;
-        this.execs = execs;
+    ContainerFiles(Spawner spawner, long maxFileBytes) {
+        this.spawner = spawner;
         this.maxFileBytes = maxFileBytes;
     }
 
@@ -51,7 +49,7 @@ final class ContainerFiles {
         List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", Scripts.READ_OUTPUTS, "isol8",
                 Long.toString(maxFileBytes)));
         cmd.addAll(byPath.keySet());
-        Captured c = execs.capture(containerId, cmd, maxFileBytes + maxFileBytes / 8 + (1 << 20),
+        Captured c = spawner.capture(cmd, maxFileBytes + maxFileBytes / 8 + (1 << 20),
                 System.nanoTime() + HELPER_NANOS);
         if (c.exitCode != 0 || c.overflow) {
             throw outputsUnreadable(new IllegalStateException("read-outputs exited " + c.exitCode
@@ -77,7 +75,7 @@ final class ContainerFiles {
 
     /** Reads one regular file of at most {@code maxBytes}. Throws NotFound, BadRequest, TooLarge or Unavailable. */
     byte[] read(String path, long maxBytes) {
-        Captured c = execs.capture(containerId,
+        Captured c = spawner.capture(
                 List.of("/bin/sh", "-c", Scripts.GET_FILE, "isol8", path, Long.toString(maxBytes)), maxBytes,
                 System.nanoTime() + FILE_API_NANOS);
         return switch (c.exitCode) {
@@ -99,7 +97,7 @@ final class ContainerFiles {
     void write(String path, byte[] content, String sizeHint) {
         byte[] archive = new StagingArchive().add(path, content).toBytes();
         Captured c = new Captured(0);
-        ExecRunner.Result r = execs.run(containerId, List.of("/bin/sh", "-c", Scripts.PUT_FILE, "isol8",
+        Spawner.Ended r = spawner.run(List.of("/bin/sh", "-c", Scripts.PUT_FILE, "isol8",
                 Integer.toString(archive.length), path), List.of(), archive, c, System.nanoTime() + FILE_API_NANOS,
                 new CancelSignal());
         if (r.exitCode() == 0) {

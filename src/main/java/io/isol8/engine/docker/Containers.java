@@ -9,6 +9,7 @@ import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.api.model.Ulimit;
+import io.isol8.config.Isol8Config;
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.Network;
 import io.isol8.core.Language;
@@ -27,6 +28,10 @@ public final class Containers {
 
     /** The base environment of every container and phase (sandbox.md §4). */
     public static final Map<String, String> BASE_ENV = baseEnv();
+
+    /** Where every runtime image carries the agent (sandbox.md §15.1), and the label that says it does. */
+    public static final String AGENT_PATH = "/usr/local/bin/isol8-agent";
+    public static final String AGENT_LABEL = "io.isol8.agent";
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -52,6 +57,13 @@ public final class Containers {
      * the image is missing); {@link DockerFailures#creating} translates them.
      */
     String createAndStart(ContainerSettings s, Owner owner) {
+        String id = create(s, owner, Isol8Config.Executor.EXEC);
+        start(docker, id);
+        return id;
+    }
+
+    /** Creates (does not start) a container for {@code executor}; returns its id. Failures as they are. */
+    String create(ContainerSettings s, Owner owner, Isol8Config.Executor executor) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(MANAGED, "true");
         labels.put(INSTANCE, instanceId);
@@ -62,11 +74,10 @@ public final class Containers {
             labels.put("io.isol8.principal", owner.principal());
         }
         labels.put("io.isol8.version", version);
-        String id = hardened(docker, s, "isol8-" + owner.kind() + "-" + HexFormat.of().formatHex(randomBytes()), labels)
+        return hardened(docker, s, "isol8-" + owner.kind() + "-" + HexFormat.of().formatHex(randomBytes()), labels,
+                executor)
                 .exec()
                 .getId();
-        start(docker, id);
-        return id;
     }
 
     /** Starts a created container; if that fails, force-removes it and rethrows. */
@@ -86,6 +97,16 @@ public final class Containers {
      */
     public static CreateContainerCmd hardened(DockerClient docker, ContainerSettings s, String name,
                                               Map<String, String> labels) {
+        return hardened(docker, s, name, labels, Isol8Config.Executor.EXEC);
+    }
+
+    /**
+     * The same for {@code executor}: with the agent, {@code /usr/local/bin/isol8-agent} is the entrypoint (no
+     * command, no tini) and stdin stays open for the attach stream that carries the agent's channel (sandbox.md
+     * §15.2); with exec, tini keeps {@code sleep infinity} as the container's only process.
+     */
+    public static CreateContainerCmd hardened(DockerClient docker, ContainerSettings s, String name,
+                                              Map<String, String> labels, Isol8Config.Executor executor) {
         Map<String, String> tmpfs = Map.of(
                 "/sandbox", "rw,exec,nosuid,nodev,size=" + s.sandboxBytes() + ",uid=1000,gid=1000,mode=0755",
                 "/tmp", "rw,noexec,nosuid,nodev,size=" + s.tmpBytes() + ",mode=1777");
@@ -107,10 +128,15 @@ public final class Containers {
                 .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE))
                 .withRestartPolicy(RestartPolicy.noRestart())
                 .withAutoRemove(false);
-        return docker.createContainerCmd(s.image())
-                .withName(name)
-                .withEntrypoint("/usr/bin/tini", "--")
-                .withCmd("sleep", "infinity")
+        CreateContainerCmd create = docker.createContainerCmd(s.image()).withName(name);
+        if (executor == Isol8Config.Executor.AGENT) {
+            create.withEntrypoint(AGENT_PATH).withCmd(List.of())
+                    .withStdinOpen(true).withStdInOnce(false)
+                    .withAttachStdin(true).withAttachStdout(true).withAttachStderr(true).withTty(false);
+        } else {
+            create.withEntrypoint("/usr/bin/tini", "--").withCmd("sleep", "infinity");
+        }
+        return create
                 .withUser(ExecRunner.USER)
                 .withWorkingDir("/sandbox")
                 .withEnv(env(BASE_ENV))

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -26,6 +27,8 @@ import java.util.logging.Logger;
 public final class DockerEngine implements Engine {
     private static final Logger LOG = Logger.getLogger(DockerEngine.class.getName());
     private static final long CPUS_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final long ATTACH_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long HELLO_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final Isol8Config config;
     private final String endpoint;
@@ -38,6 +41,9 @@ public final class DockerEngine implements Engine {
     private final Reaper reaper;
     private final Map<Language, ContainerSettings> defaults = new EnumMap<>(Language.class);
     private final Telemetry telemetry;
+    private final Isol8Config.Executor executor;
+    /** The agent channel of every live container this engine started with the agent executor. */
+    private final Map<String, AgentChannel> channels = new ConcurrentHashMap<>();
     private volatile boolean swept;
     private volatile boolean closed;
     private volatile int hostCpus;
@@ -53,6 +59,7 @@ public final class DockerEngine implements Engine {
     public DockerEngine(Isol8Config config, String instanceId, String version, Telemetry telemetry) {
         this.config = config;
         this.telemetry = telemetry;
+        this.executor = config.engine().executor();
         EngineEndpoint engine = EngineEndpoint.of(config);
         this.endpoint = engine.host();
         RenewableTransport transport = engine.transport(1000);
@@ -66,7 +73,7 @@ public final class DockerEngine implements Engine {
         this.containers = new Containers(docker, instanceId, version);
         this.failures = new DockerFailures(docker, endpoint, telemetry);
         this.execs = new ExecRunner(docker, failures);
-        this.probe = new EngineProbe(docker, config.images(), transport::renew);
+        this.probe = new EngineProbe(docker, config.images(), executor == Isol8Config.Executor.AGENT, transport::renew);
         this.reaper = new Reaper(docker, containers, failures, telemetry, instanceId);
         Map<Language, Integer> sizes = new EnumMap<>(Language.class);
         for (Language r : Language.values()) {
@@ -112,7 +119,8 @@ public final class DockerEngine implements Engine {
             Optional<String> warm = pool.take(spec.runtime());
             telemetry.poolRequest(spec.runtime(), warm.isPresent());
             if (warm.isPresent()) {
-                return new DockerSandbox(warm.get(), execs, maxFileBytes(), this::discard, true, pool::discardIdle);
+                return new DockerSandbox(warm.get(), spawner(warm.get()), maxFileBytes(), this::discard, true,
+                        pool::discardIdle);
             }
         }
         return sandbox(create(spec.container(), Containers.Owner.of("ephemeral", spec.runtime())), true);
@@ -126,7 +134,16 @@ public final class DockerEngine implements Engine {
     }
 
     private Sandbox sandbox(String id, boolean removeOnClose) {
-        return new DockerSandbox(id, execs, maxFileBytes(), this::discard, removeOnClose, () -> { });
+        return new DockerSandbox(id, spawner(id), maxFileBytes(), this::discard, removeOnClose, () -> { });
+    }
+
+    /** How programs start in container {@code id}: over its agent channel, or one docker exec each. */
+    private Spawner spawner(String id) {
+        if (executor == Isol8Config.Executor.EXEC) {
+            return new ExecSpawner(id, execs);
+        }
+        AgentChannel channel = channels.get(id);
+        return new AgentSpawner(channel != null ? channel : AgentChannel.gone(id));
     }
 
     /** Creates and starts a container on the request path; Docker's failures become 503s. */
@@ -140,11 +157,38 @@ public final class DockerEngine implements Engine {
 
     private String timedCreate(ContainerSettings settings, Containers.Owner owner) {
         long start = System.nanoTime();
-        String id = containers.createAndStart(settings, owner);
+        String id = executor == Isol8Config.Executor.AGENT ? createWithAgent(settings, owner)
+                : containers.createAndStart(settings, owner);
         telemetry.containerStarted((System.nanoTime() - start) / 1e9);
         LOG.fine(() -> "created " + owner.kind() + " container " + id.substring(0, 12) + " for "
                 + owner.runtime().wireName() + " in " + (System.nanoTime() - start) / 1_000_000 + "ms");
         return id;
+    }
+
+    /**
+     * Creates the container, attaches its channel before starting it (nothing the agent writes is missed), starts
+     * it and waits for the agent's hello. On failure the container is removed.
+     */
+    private String createWithAgent(ContainerSettings settings, Containers.Owner owner) {
+        String id = containers.create(settings, owner, executor);
+        AgentChannel channel = null;
+        try {
+            channel = AgentChannel.attach(docker, id, ATTACH_NANOS, lost -> {
+                channels.remove(lost.containerId(), lost);
+                LOG.fine(() -> "agent channel of " + lost.containerId().substring(0, 12) + " lost: " + lost.lostReason());
+            });
+            channels.put(id, channel);
+            Containers.start(docker, id);
+            channel.awaitHello(HELLO_NANOS);
+            return id;
+        } catch (RuntimeException e) {
+            if (channel != null) {
+                channels.remove(id, channel);
+                channel.close();
+            }
+            containers.remove(id);
+            throw e;
+        }
     }
 
     /** The pool's creations: failures are logged by the pool and retried later, not counted as errors. */
@@ -154,6 +198,10 @@ public final class DockerEngine implements Engine {
 
     @Override
     public void discard(String containerId) {
+        AgentChannel channel = channels.remove(containerId);
+        if (channel != null) {
+            channel.close();
+        }
         reaper.discard(containerId);
     }
 
@@ -169,6 +217,23 @@ public final class DockerEngine implements Engine {
     @Override
     public Map<Language, Boolean> images() {
         return probe.images();
+    }
+
+    @Override
+    public Optional<String> imageProblem() {
+        return probe.agentMissing().map(image -> "Image " + image + " has no isol8-agent (label "
+                + Containers.AGENT_LABEL + "), which engine.executor: agent needs. Run `isol8 setup` to rebuild the "
+                + "images, or set engine.executor: exec.");
+    }
+
+    /** The executor this engine runs programs with. */
+    public Isol8Config.Executor executor() {
+        return executor;
+    }
+
+    /** The agent channel of a container started by this engine (tests: fault injection). */
+    Optional<AgentChannel> channel(String containerId) {
+        return Optional.ofNullable(channels.get(containerId));
     }
 
     @Override
@@ -254,6 +319,8 @@ public final class DockerEngine implements Engine {
             LOG.warning("could not remove this instance's containers: " + e.getMessage());
         }
         reaper.close();
+        channels.values().forEach(AgentChannel::close);
+        channels.clear();
         closeClient();
     }
 }

@@ -28,11 +28,11 @@ final class DockerSandbox implements Sandbox {
      * @param removeOnClose whether {@link #close()} removes the container (ephemeral) or leaves it (session)
      * @param onGone        runs when the container turns out to be gone (a dead warm container)
      */
-    DockerSandbox(String containerId, ExecRunner execs, long maxFileBytes, Consumer<String> remove,
+    DockerSandbox(String containerId, Spawner spawner, long maxFileBytes, Consumer<String> remove,
                   boolean removeOnClose, Runnable onGone) {
         this.containerId = containerId;
-        this.files = new ContainerFiles(containerId, execs, maxFileBytes);
-        this.phases = new PhaseRunner(containerId, execs, files, () -> remove.accept(containerId));
+        this.files = new ContainerFiles(spawner, maxFileBytes);
+        this.phases = new PhaseRunner(spawner, files, () -> remove.accept(containerId));
         this.remove = remove;
         this.removeOnClose = removeOnClose;
         this.onGone = onGone;

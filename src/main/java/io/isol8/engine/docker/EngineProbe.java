@@ -9,6 +9,7 @@ import io.isol8.core.Language;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,17 +24,23 @@ final class EngineProbe {
 
     private final DockerClient docker;
     private final Isol8Config.Images configured;
+    private final boolean agentNeeded;
     private volatile Map<Language, Boolean> images = Map.of();
+    private volatile Optional<String> agentMissing = Optional.empty();
     private volatile long imagesCheckedAt = LONG_AGO;
     private final Runnable onRecovered;
     private volatile boolean pingOk = true;
     private volatile long pingedAt = LONG_AGO;
 
-    /** @param onRecovered runs when a ping succeeds after one failed (the engine came back) */
-    EngineProbe(DockerClient docker, Isol8Config.Images configured, Runnable onRecovered) {
+    /**
+     * @param agentNeeded whether images must carry the agent ({@code engine.executor: agent})
+     * @param onRecovered runs when a ping succeeds after one failed (the engine came back)
+     */
+    EngineProbe(DockerClient docker, Isol8Config.Images configured, boolean agentNeeded, Runnable onRecovered) {
         this.onRecovered = onRecovered;
         this.docker = docker;
         this.configured = configured;
+        this.agentNeeded = agentNeeded;
     }
 
     /** Whether Docker answered its last ping; pings at most once a second. Never throws. */
@@ -59,11 +66,18 @@ final class EngineProbe {
         long now = System.nanoTime();
         if (now - imagesCheckedAt > IMAGE_CACHE_NANOS) {
             Map<Language, Boolean> found = new EnumMap<>(Language.class);
+            String withoutAgent = null;
             try {
                 for (Language r : Language.values()) {
-                    found.put(r, exists(configured.of(r)));
+                    Optional<Map<String, String>> labels = labels(configured.of(r));
+                    found.put(r, labels.isPresent());
+                    if (withoutAgent == null && agentNeeded && labels.isPresent()
+                            && !"1".equals(labels.get().get(Containers.AGENT_LABEL))) {
+                        withoutAgent = configured.of(r);
+                    }
                 }
                 images = Map.copyOf(found);
+                agentMissing = Optional.ofNullable(withoutAgent);
                 imagesCheckedAt = now;
             } catch (RuntimeException e) {
                 return images;
@@ -88,12 +102,23 @@ final class EngineProbe {
         }
     }
 
-    private boolean exists(String image) {
+    /**
+     * The first present configured image without the agent's label while the agent executor is configured (images
+     * built before the agent existed); refreshed with {@link #images()}.
+     */
+    Optional<String> agentMissing() {
+        images();
+        return agentMissing;
+    }
+
+    /** The image's labels (none: empty map), or empty when the image is missing. */
+    private Optional<Map<String, String>> labels(String image) {
         try {
-            docker.inspectImageCmd(image).exec();
-            return true;
+            var config = docker.inspectImageCmd(image).exec().getConfig();
+            Map<String, String> labels = config == null ? null : config.getLabels();
+            return Optional.of(labels == null ? Map.of() : labels);
         } catch (NotFoundException e) {
-            return false;
+            return Optional.empty();
         }
     }
 }

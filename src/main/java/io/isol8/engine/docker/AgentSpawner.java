@@ -1,0 +1,152 @@
+package io.isol8.engine.docker;
+
+import io.isol8.core.Isol8Exception;
+import io.isol8.engine.CancelSignal;
+import io.isol8.engine.ContainerGoneException;
+import io.isol8.engine.agent.Frames;
+import io.isol8.engine.agent.Message;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The agent executor (sandbox.md §15): each program is a {@code run} over the container's {@link AgentChannel},
+ * with the same command line, environment and working directory as a docker exec would have. Stdin (the staging
+ * archive) goes as {@code stdin} frames with at most 256 KiB unacknowledged, then {@code stdin-end}. At the
+ * deadline the caller's kill-all ends the program; the agent's own deadline (a little later) is the backstop.
+ * Every wait is bounded by the run's deadline; a lost channel is a {@link ContainerGoneException}.
+ */
+final class AgentSpawner implements Spawner {
+    static final int CREDIT_BYTES = 256 * 1024;
+    private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long BACKSTOP_MS = 2_000;
+    private static final long ANSWER_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final int QUEUE = 64;
+
+    private final AgentChannel channel;
+
+    AgentSpawner(AgentChannel channel) {
+        this.channel = channel;
+    }
+
+    @Override
+    public Ended run(List<String> cmd, List<String> env, byte[] stdin, ExecRunner.FrameHandler handler,
+                     long deadlineNanos, CancelSignal cancel) {
+        int id = channel.open(QUEUE);
+        try {
+            long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+            Message.Run run = new Message.Run(id, Math.min(leftMs + BACKSTOP_MS, 0xFFFF_FFFFL), stdin.length > 0,
+                    "/sandbox", cmd, env);
+            send(encodable(run), deadlineNanos);
+            int sent = 0;
+            long acked = 0;
+            boolean ended = stdin.length == 0;
+            while (true) {
+                while (!ended && sent - acked < CREDIT_BYTES) {
+                    if (sent == stdin.length) {
+                        send(new Message.StdinEnd(id), deadlineNanos);
+                        ended = true;
+                        break;
+                    }
+                    int n = (int) Math.min(Frames.MAX_PAYLOAD, Math.min(stdin.length - sent, CREDIT_BYTES - (sent - acked)));
+                    send(new Message.Stdin(id, Arrays.copyOfRange(stdin, sent, sent + n)), deadlineNanos);
+                    sent += n;
+                }
+                if (cancel.isCancelled()) {
+                    return new Ended(-1, false, true, Optional.empty());
+                }
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return new Ended(-1, true, false, Optional.empty());
+                }
+                Object item = channel.poll(id, Math.min(left, SLICE_NANOS));
+                switch (item) {
+                    case null -> { }
+                    case Message.Output o -> handler.frame(o.stderr(), o.data());
+                    case Message.Ack a -> acked += a.bytes();
+                    case Message.Exit e -> {
+                        return new Ended(e.code(), false, false, Optional.of(e));
+                    }
+                    case Message.Error e -> throw new Isol8Exception.Unavailable(
+                            "The sandbox's agent could not start the program. Try again.",
+                            new IllegalStateException("agent error: " + e.message()));
+                    case Message.Started s -> { }
+                    default -> {
+                        if (item == AgentChannel.LOST) {
+                            throw gone();
+                        }
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Ended(-1, false, true, Optional.empty());
+        } finally {
+            channel.release(id);
+        }
+    }
+
+    @Override
+    public boolean oomKilled(Ended ended) {
+        return ended.agentExit().map(Message.Exit::oomKilled).orElse(false);
+    }
+
+    @Override
+    public boolean killAll() {
+        return ask(Message.KillAll::new, Message.Done.class).isPresent();
+    }
+
+    @Override
+    public Optional<Message.Stats> counters() {
+        return ask(Message.StatsRequest::new, Message.Stats.class);
+    }
+
+    /** Sends a request and waits at most a second for its answer of type {@code answer}; empty otherwise. */
+    private <T> Optional<T> ask(java.util.function.IntFunction<Message> request, Class<T> answer) {
+        int id = channel.open(4);
+        try {
+            long deadline = System.nanoTime() + ANSWER_NANOS;
+            if (!channel.send(request.apply(id), deadline)) {
+                return Optional.empty();
+            }
+            for (long left = ANSWER_NANOS; left > 0; left = deadline - System.nanoTime()) {
+                Object item = channel.poll(id, left);
+                if (answer.isInstance(item)) {
+                    return Optional.of(answer.cast(item));
+                }
+                if (item == null || item == AgentChannel.LOST || item instanceof Message.Error) {
+                    return Optional.empty();
+                }
+            }
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } finally {
+            channel.release(id);
+        }
+    }
+
+    private void send(Message m, long deadlineNanos) {
+        // a write has at least a second: a deadline that just passed must not make a healthy channel look lost
+        if (!channel.send(m, Math.max(deadlineNanos, System.nanoTime() + ANSWER_NANOS))) {
+            throw gone();
+        }
+    }
+
+    private static Message encodable(Message.Run run) {
+        try {
+            Frames.encode(run);
+            return run;
+        } catch (IllegalArgumentException e) {
+            throw new Isol8Exception.BadRequest("env and secrets are too large together: the program's command line "
+                    + "and environment must fit in " + Frames.MAX_PAYLOAD / 1024 + " KiB");
+        }
+    }
+
+    private ContainerGoneException gone() {
+        return new ContainerGoneException(channel.containerId());
+    }
+}

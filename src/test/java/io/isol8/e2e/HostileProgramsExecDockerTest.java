@@ -1,0 +1,11 @@
+package io.isol8.e2e;
+
+import io.isol8.config.Isol8Config;
+
+/** {@link HostileProgramsDockerTest} with {@code engine.executor: exec}. */
+class HostileProgramsExecDockerTest extends HostileProgramsDockerTest {
+    @Override
+    Isol8Config.Executor executor() {
+        return Isol8Config.Executor.EXEC;
+    }
+}

@@ -1,0 +1,11 @@
+package io.isol8.e2e;
+
+import io.isol8.config.Isol8Config;
+
+/** {@link SessionsDockerTest} with {@code engine.executor: agent}. */
+class SessionsAgentDockerTest extends SessionsDockerTest {
+    @Override
+    Isol8Config.Executor executor() {
+        return Isol8Config.Executor.AGENT;
+    }
+}
