@@ -38,6 +38,14 @@ public sealed abstract class Isol8Exception extends RuntimeException {
         public Busy(String message) { super(message); }
     }
 
+    /**
+     * 503: the container of a running execution stopped or its agent stopped answering (sandbox.md §15.6);
+     * a stream ends with {@code error} + {@code exit "137"}.
+     */
+    public static final class SandboxLost extends Isol8Exception {
+        public SandboxLost(String detail) { super("sandbox lost: " + detail); }
+    }
+
     /** 503: Docker, an image or the server itself is unavailable. The message names the fix. */
     public static final class Unavailable extends Isol8Exception {
         public Unavailable(String message) { super(message); }

@@ -92,7 +92,7 @@ public final class Executions {
                 return new Finished(sandbox.containerId(), sandbox.run(spec, sink, cancel));
             } catch (ContainerGoneException e) {
                 if (sink.produced) {
-                    throw new Isol8Exception.Unavailable("The container stopped while the program was running.");
+                    throw new Isol8Exception.SandboxLost("the container stopped while the program was running");
                 }
                 LOG.info("execution " + call.executionId() + ": a warm container was gone; retrying with a fresh one");
             }

@@ -67,6 +67,7 @@ final class ErrorMapping implements ErrorHandler<Throwable> {
             case Isol8Exception.TooLarge x -> Status.REQUEST_ENTITY_TOO_LARGE_413;
             case Isol8Exception.Busy x -> Status.TOO_MANY_REQUESTS_429;
             case Isol8Exception.Unavailable x -> Status.SERVICE_UNAVAILABLE_503;
+            case Isol8Exception.SandboxLost x -> Status.SERVICE_UNAVAILABLE_503;
         };
     }
 }

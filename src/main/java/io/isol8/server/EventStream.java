@@ -119,10 +119,10 @@ final class EventStream implements OutputSink, AutoCloseable {
 
     /**
      * Ends a stream whose run failed with {@code message}: inside the phase that was running
-     * ({@code error} + {@code exit "1"}), or, when no phase had begun, one {@code error} frame without a
-     * phase (api.md §8.3).
+     * ({@code error} + {@code exit}, {@code exitCode} "1", or "137" for a lost sandbox), or, when no phase had
+     * begun, one {@code error} frame without a phase (api.md §8.3, sandbox.md §15.6).
      */
-    void failed(String message) {
+    void failed(String message, String exitCode) {
         Phase phase;
         lock.lock();
         try {
@@ -132,7 +132,7 @@ final class EventStream implements OutputSink, AutoCloseable {
         }
         error(message, phase);
         if (phase != null) {
-            exit("1", phase);
+            exit(exitCode, phase);
         }
     }
 

@@ -69,7 +69,8 @@ final class ExecuteService implements HttpService {
                 if (!events.isOpen()) {
                     throw e;
                 }
-                events.failed(ErrorMapping.clientMessage(e, "execution " + call.executionId()));
+                events.failed(ErrorMapping.clientMessage(e, "execution " + call.executionId()),
+                        e instanceof Isol8Exception.SandboxLost ? "137" : "1");
             }
         }
     }

@@ -69,6 +69,13 @@ class ErrorMappingTest {
     }
 
     @Test
+    void sandboxLostIs503WithItsPrefix() {
+        Isol8Exception.SandboxLost e = new Isol8Exception.SandboxLost("the agent stopped answering");
+        assertEquals(Status.SERVICE_UNAVAILABLE_503, ErrorMapping.status(e));
+        assertEquals("sandbox lost: the agent stopped answering", ErrorMapping.clientMessage(e, "test"));
+    }
+
+    @Test
     void ourOwnFailureShowsItsMessage() {
         Isol8Exception e = new Isol8Exception.Busy("Server busy: 3 requests already waiting (maxQueued)");
 

@@ -120,9 +120,30 @@ class ExecutionFlowTest {
         try (FakeServer server = FakeServer.start()) {
             HttpResponse<String> r = server.stream(FakeServer.body("out:once\ngone", "", ""));
             assertEquals("data: {\"type\":\"stdout\",\"data\":\"once\\n\",\"phase\":\"code\"}\n\n"
-                    + "data: {\"type\":\"error\",\"data\":\"The container stopped while the program was running.\",\"phase\":\"code\"}\n\n"
-                    + "data: {\"type\":\"exit\",\"data\":\"1\",\"phase\":\"code\"}\n\n", r.body());
+                    + "data: {\"type\":\"error\",\"data\":\"sandbox lost: the container stopped while the program was running\",\"phase\":\"code\"}\n\n"
+                    + "data: {\"type\":\"exit\",\"data\":\"137\",\"phase\":\"code\"}\n\n", r.body());
             assertEquals(1, server.engine.created.get());
+        }
+    }
+
+    @Test
+    void bufferedRunWhoseContainerIsLostAfterOutputIsA503SandboxLost() throws Exception {
+        try (FakeServer server = FakeServer.start()) {
+            HttpResponse<String> r = server.post("/execute", FakeServer.body("out:once\ngone", "", ""));
+            assertEquals(503, r.statusCode());
+            assertEquals("{\"error\":\"sandbox lost: the container stopped while the program was running\"}", r.body());
+            assertEquals(1, server.engine.created.get());
+            assertTrue(server.engine.live.isEmpty(), "a container was left");
+        }
+    }
+
+    @Test
+    void imageWithoutTheAgentMakesReadinessA503NamingSetup() throws Exception {
+        try (FakeServer server = FakeServer.start()) {
+            server.engine.imageProblem = java.util.Optional.of("Image \"isol8:python\" has no agent. Run `isol8 setup`.");
+            HttpResponse<String> r = server.get("/health/ready");
+            assertEquals(503, r.statusCode());
+            assertTrue(r.body().contains("Run `isol8 setup`"), r.body());
         }
     }
 

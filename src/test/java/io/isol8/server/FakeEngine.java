@@ -55,6 +55,7 @@ final class FakeEngine implements Engine {
     volatile boolean reachable = true;
     volatile boolean imageMissing;
     volatile long startDelayMs;
+    volatile java.util.Optional<String> imageProblem = java.util.Optional.empty();
     /** Counted down when a run starts waiting in {@code hang} or {@code sleep}. */
     volatile CountDownLatch waiting = new CountDownLatch(1);
     /** Counted down when a run ends because it was cancelled. */
@@ -115,6 +116,11 @@ final class FakeEngine implements Engine {
     @Override
     public String endpoint() {
         return "unix:///fake.sock";
+    }
+
+    @Override
+    public java.util.Optional<String> imageProblem() {
+        return imageProblem;
     }
 
     @Override
