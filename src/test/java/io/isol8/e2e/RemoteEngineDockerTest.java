@@ -102,6 +102,8 @@ class RemoteEngineDockerTest {
 
         assertEquals("hi from tls", r.path("stdout").asText());
         assertEquals(3, r.path("exitCode").asInt());
+        assertTrue(r.path("resourceUsage").path("cpuMs").isNumber(),
+                "the agent executor (the default) runs over the TLS engine's attach stream: " + r);
     }
 
     @Test
