@@ -1,7 +1,6 @@
 package io.isol8.engine.docker;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
 import io.isol8.engine.agent.FrameDecoder;
@@ -9,8 +8,6 @@ import io.isol8.engine.agent.Frames;
 import io.isol8.engine.agent.Message;
 import io.isol8.engine.agent.ProtocolException;
 
-import java.io.Closeable;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -37,12 +34,11 @@ final class AgentChannel implements AutoCloseable {
     /** Put into every waiting queue when the channel is lost. */
     static final Object LOST = new Object();
     private static final Logger LOG = Logger.getLogger(AgentChannel.class.getName());
-    private static final Object END = new Object();
     private static final int PIPE_BYTES = 1 << 20;
 
     private final String containerId;
     private final StdinPipe stdin = new StdinPipe(PIPE_BYTES);
-    private final Attach attach = new Attach();
+    private final FrameQueue attach = new FrameQueue();
     private final FrameDecoder decoder = new FrameDecoder();
     private final Map<Integer, BlockingQueue<Object>> waiters = new ConcurrentHashMap<>();
     private final ReentrantLock writes = new ReentrantLock();
@@ -185,7 +181,7 @@ final class AgentChannel implements AutoCloseable {
         try {
             while (lost == null) {
                 Object item = attach.items.take();
-                if (item == END) {
+                if (item == FrameQueue.END) {
                     lose("the attach stream ended");
                 } else if (item instanceof Throwable t) {
                     lose("the attach stream failed: " + t);
@@ -259,53 +255,5 @@ final class AgentChannel implements AutoCloseable {
     private void shut() {
         stdin.close();
         attach.close();
-    }
-
-    /** Docker's callback: only puts into a bounded queue; drops instead of blocking once the channel is closed. */
-    private static final class Attach extends ResultCallback.Adapter<Frame> implements Closeable {
-        final BlockingQueue<Object> items = new ArrayBlockingQueue<>(64);
-        private volatile boolean closed;
-
-        @Override
-        public void onNext(Frame frame) {
-            // docker-java may reuse the payload buffer for the next frame: keep a copy
-            put(new Frame(frame.getStreamType(), frame.getPayload().clone()));
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            put(throwable);
-            super.onError(throwable);
-        }
-
-        @Override
-        public void onComplete() {
-            put(END);
-            super.onComplete();
-        }
-
-        void put(Object item) {
-            try {
-                while (!closed && !items.offer(item, 100, TimeUnit.MILLISECONDS)) {
-                    // the reader is slow: back-pressure on Docker's stream
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
-        @Override
-        public void close() {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            items.offer(END);
-            try {
-                super.close();
-            } catch (IOException ignored) {
-                // already closed
-            }
-        }
     }
 }

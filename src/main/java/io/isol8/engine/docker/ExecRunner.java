@@ -1,7 +1,6 @@
 package io.isol8.engine.docker;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.ExecStartCmd;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
@@ -10,12 +9,8 @@ import io.isol8.engine.CancelSignal;
 import io.isol8.engine.ContainerGoneException;
 
 import java.io.ByteArrayInputStream;
-import java.io.Closeable;
-import java.io.IOException;
 import java.util.List;
 import java.util.OptionalInt;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -29,7 +24,6 @@ final class ExecRunner {
     static final String USER = "1000:1000";
     private static final Logger LOG = Logger.getLogger(ExecRunner.class.getName());
     private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-    private static final Object END = new Object();
     private static final long EXIT_STATUS_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long KILL_SETTLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -67,12 +61,12 @@ final class ExecRunner {
                            long deadlineNanos, CancelSignal cancel) {
         long started = System.nanoTime();
         String execId = create(containerId, cmd, env, stdin.length > 0);
-        Queue queue = new Queue();
+        FrameQueue queue = new FrameQueue();
         ExecStartCmd start = docker.execStartCmd(execId).withDetach(false).withTty(false);
         if (stdin.length > 0) {
             start.withStdIn(new ByteArrayInputStream(stdin));
         }
-        try (Queue q = start.exec(queue)) {
+        try (FrameQueue q = start.exec(queue)) {
             while (true) {
                 if (cancel.isCancelled()) {
                     return new Result(-1, false, true);
@@ -82,7 +76,7 @@ final class ExecRunner {
                     return new Result(-1, true, false);
                 }
                 Object item = q.items.poll(Math.min(left, SLICE_NANOS), TimeUnit.NANOSECONDS);
-                if (item == END) {
+                if (item == FrameQueue.END) {
                     break;
                 } else if (item instanceof Frame f) {
                     handler.frame(f.getStreamType() == StreamType.STDERR, f.getPayload());
@@ -157,49 +151,5 @@ final class ExecRunner {
      */
     void requireRunning(String containerId) {
         failures.requireRunning(containerId, KILL_SETTLE_NANOS);
-    }
-
-    /** The callback: a bounded queue; when the reader has gone it drops frames instead of blocking. */
-    private static final class Queue extends ResultCallback.Adapter<Frame> implements Closeable {
-        final BlockingQueue<Object> items = new ArrayBlockingQueue<>(64);
-        private volatile boolean closed;
-
-        @Override
-        public void onNext(Frame frame) {
-            // docker-java may reuse the payload buffer for the next frame: keep a copy
-            put(new Frame(frame.getStreamType(), frame.getPayload().clone()));
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            put(throwable);
-            super.onError(throwable);
-        }
-
-        @Override
-        public void onComplete() {
-            put(END);
-            super.onComplete();
-        }
-
-        private void put(Object item) {
-            try {
-                while (!closed && !items.offer(item, 100, TimeUnit.MILLISECONDS)) {
-                    // the reader is slow: back-pressure on Docker's stream
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-            try {
-                super.close();
-            } catch (IOException ignored) {
-                // already closed
-            }
-        }
     }
 }
