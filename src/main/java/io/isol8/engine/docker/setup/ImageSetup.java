@@ -145,7 +145,7 @@ public final class ImageSetup {
 
     private int build(SetupOptions options, boolean forceBase, BuildFiles files, Path work, PrintStream out,
                       PrintStream err) {
-        Images images = new Images(docker, work, err);
+        ImageStore images = new ImageStore(docker, work, err);
         List<Language> runtimes = options.runtimes();
 
         // 1. the base image
@@ -243,7 +243,7 @@ public final class ImageSetup {
 
     /** Builds one image unless its hash label matches, smoke-tests it and prints its line. */
     private boolean image(String kind, String tag, String hash, byte[] dockerfile, Map<String, Path> context,
-                          Map<String, String> args, boolean force, Images images, SmokeTest smoke, PrintStream out,
+                          Map<String, String> args, boolean force, ImageStore images, SmokeTest smoke, PrintStream out,
                           PrintStream err) {
         String state = "up to date";
         try {

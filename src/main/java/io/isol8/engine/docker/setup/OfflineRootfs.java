@@ -44,10 +44,10 @@ final class OfflineRootfs {
             .withZone(ZoneOffset.UTC);
 
     private final DockerClient docker;
-    private final Images images;
+    private final ImageStore images;
     private final PrintStream err;
 
-    OfflineRootfs(DockerClient docker, Images images, PrintStream err) {
+    OfflineRootfs(DockerClient docker, ImageStore images, PrintStream err) {
         this.docker = docker;
         this.images = images;
         this.err = err;
@@ -153,13 +153,13 @@ final class OfflineRootfs {
     }
 
     private void importStream(InputStream tar, String image, String rootfsId) {
-        String[] name = Images.split(image);
+        String[] name = ImageStore.split(image);
         String change = "LABEL " + LABEL + "=" + rootfsId;
         DockerHttpClient http = docker instanceof DockerClientImpl impl ? impl.getHttpClient() : null;
         if (http == null) {
             // docker-java's import cannot pass "changes": import, then add the label with a one-line build
             String temp = name[0] + ":import-" + Long.toHexString(System.nanoTime());
-            String[] t = Images.split(temp);
+            String[] t = ImageStore.split(temp);
             docker.createImageCmd(t[0], tar).withTag(t[1]).exec();
             try {
                 images.build(image, ("FROM " + temp + "\n" + change + "\n").getBytes(StandardCharsets.UTF_8),

@@ -210,7 +210,7 @@ final class SmokeTest {
         public void onError(Throwable throwable) {
             // reported in the result; the default would also log it with a stack trace
             failure = throwable;
-            Images.closeQuietly(this);
+            ImageStore.closeQuietly(this);
         }
 
         @Override

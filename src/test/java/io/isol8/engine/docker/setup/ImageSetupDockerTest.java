@@ -64,7 +64,7 @@ class ImageSetupDockerTest {
 
     @Test
     void existingImagesAreUpToDate() {
-        Images images = images();
+        ImageStore images = images();
         requireImages(images, ROOTFS, ImageSetup.BASE_TAG, "isol8:bash");
         BuildFiles files = BuildFiles.load();
         // the Java hash of the existing images equals the label build-offline.sh gave them
@@ -86,7 +86,7 @@ class ImageSetupDockerTest {
 
     @Test
     void forcedBuildIntoAThrowawayTagWorks() {
-        Images images = images();
+        ImageStore images = images();
         requireImages(images, ROOTFS, ImageSetup.BASE_TAG);
         String tag = "isol8-test:bash-" + UUID.randomUUID().toString().substring(0, 8);
         Isol8Config config = withBashImage(tag);
@@ -126,7 +126,7 @@ class ImageSetupDockerTest {
         Path dir = Files.createTempDirectory("isol8-rootfs-test");
         Path work = Files.createTempDirectory("isol8-setup-test");
         String image = "isol8-test:rootfs-" + UUID.randomUUID().toString().substring(0, 8);
-        Images images = new Images(docker, work, print(err));
+        ImageStore images = new ImageStore(docker, work, print(err));
         try {
             Files.writeString(dir.resolve("hello.txt"), "hi\n");
             Files.writeString(dir.resolve(OfflineRootfs.MARKER), OfflineRootfs.WANT + "\n");
@@ -147,8 +147,8 @@ class ImageSetupDockerTest {
         return new ImageSetup(docker, config, "9.9.9-test");
     }
 
-    private Images images() {
-        return new Images(docker, Path.of(System.getProperty("java.io.tmpdir")), print(err));
+    private ImageStore images() {
+        return new ImageStore(docker, Path.of(System.getProperty("java.io.tmpdir")), print(err));
     }
 
     private static SetupOptions options(List<Language> runtimes, boolean force) {
@@ -169,7 +169,7 @@ class ImageSetupDockerTest {
         return new PrintStream(bytes, true, StandardCharsets.UTF_8);
     }
 
-    private static void requireImages(Images images, String... names) {
+    private static void requireImages(ImageStore images, String... names) {
         for (String name : names) {
             boolean present = images.id(name).isPresent();
             if (!present && DockerRequired.mandatory()) {

@@ -127,10 +127,10 @@ class ImageSetupTest {
 
     @Test
     void imageNamesSplit() {
-        assertEquals(List.of("debian", "bookworm-slim"), List.of(Images.split("debian:bookworm-slim")));
-        assertEquals(List.of("registry:5000/a/b", "latest"), List.of(Images.split("registry:5000/a/b")));
-        assertEquals(List.of("registry:5000/a/b", "1"), List.of(Images.split("registry:5000/a/b:1")));
-        String[] digest = Images.split("debian@sha256:00");
+        assertEquals(List.of("debian", "bookworm-slim"), List.of(ImageStore.split("debian:bookworm-slim")));
+        assertEquals(List.of("registry:5000/a/b", "latest"), List.of(ImageStore.split("registry:5000/a/b")));
+        assertEquals(List.of("registry:5000/a/b", "1"), List.of(ImageStore.split("registry:5000/a/b:1")));
+        String[] digest = ImageStore.split("debian@sha256:00");
         assertEquals("debian@sha256:00", digest[0]);
         assertEquals(null, digest[1]);
     }

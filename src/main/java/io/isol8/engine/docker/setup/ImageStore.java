@@ -25,14 +25,14 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /** Image look-ups, one pull, and classic-builder builds over docker-java. */
-final class Images {
+final class ImageStore {
     private static final int LOG_LINES = 30;
 
     private final DockerClient docker;
     private final Path work;
     private final PrintStream err;
 
-    Images(DockerClient docker, Path work, PrintStream err) {
+    ImageStore(DockerClient docker, Path work, PrintStream err) {
         this.docker = docker;
         this.work = work;
         this.err = err;
