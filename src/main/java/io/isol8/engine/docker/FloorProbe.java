@@ -1,27 +1,10 @@
 package io.isol8.engine.docker;
 
-import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
-import com.github.dockerjava.api.exception.NotFoundException;
-import com.github.dockerjava.api.model.Container;
-import com.github.dockerjava.api.model.Frame;
-import com.github.dockerjava.api.model.StreamType;
 import io.isol8.config.Isol8Config;
-import io.isol8.core.ContainerSettings;
-import io.isol8.core.Network;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -36,21 +19,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * created. Methods block; a probe is used by one caller at a time.
  */
 public final class FloorProbe implements AutoCloseable {
-    static final String LABEL = "io.isol8.bench";
-    static final String RUN_LABEL = "io.isol8.bench.run";
-    static final String USER = "1000:1000";
     /** What every floor command prints. */
     public static final String EXPECTED_STDOUT = "1";
-    private static final long MEMORY = 512L * 1024 * 1024;
-    private static final long SANDBOX_SIZE = 512L * 1024 * 1024;
-    private static final long TMP_SIZE = 256L * 1024 * 1024;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final EngineEndpoint endpoint;
-    private final DockerClient docker;
-    private final String image;
-    private final String runId;
-    private final Set<String> live = ConcurrentHashMap.newKeySet();
+    private final ProbeContainers containers;
 
     /** Latencies of the calls that succeeded, and how many failed. */
     public record Samples(long[] nanos, int errors, String firstError) {
@@ -70,9 +43,7 @@ public final class FloorProbe implements AutoCloseable {
      */
     public FloorProbe(Isol8Config config, String image) {
         this.endpoint = EngineEndpoint.of(config);
-        this.docker = endpoint.open(100);
-        this.image = image;
-        this.runId = hex(6);
+        this.containers = new ProbeContainers(endpoint.open(100), image);
     }
 
     /** The engine in use (for messages). */
@@ -87,7 +58,7 @@ public final class FloorProbe implements AutoCloseable {
      * exec-based server needs.
      */
     public Samples exec(List<String> cmd, int samples, int warmup) {
-        String id = createAndStart("exec");
+        String id = containers.createAndStart("exec");
         try {
             for (int i = 0; i < warmup; i++) {
                 runOnce(id, cmd);
@@ -116,7 +87,7 @@ public final class FloorProbe implements AutoCloseable {
             }
             return new Samples(Arrays.copyOf(nanos, ok), errors, firstError);
         } finally {
-            remove(id);
+            containers.remove(id);
         }
     }
 
@@ -129,7 +100,7 @@ public final class FloorProbe implements AutoCloseable {
         List<String> ids = new ArrayList<>();
         try {
             for (int w = 0; w < workers; w++) {
-                ids.add(createAndStart("exec"));
+                ids.add(containers.createAndStart("exec"));
             }
             AtomicInteger tickets = new AtomicInteger();
             AtomicInteger ok = new AtomicInteger();
@@ -170,7 +141,7 @@ public final class FloorProbe implements AutoCloseable {
             long elapsed = System.nanoTime() - t0;
             return new Rate(workers, ok.get(), errors.get(), elapsed, new long[0], firstError.get());
         } finally {
-            ids.forEach(this::remove);
+            ids.forEach(this.containers::remove);
         }
     }
 
@@ -189,8 +160,8 @@ public final class FloorProbe implements AutoCloseable {
                     while (tickets.getAndIncrement() < containers) {
                         long c0 = System.nanoTime();
                         try {
-                            String id = createAndStart("rate");
-                            remove(id);
+                            String id = this.containers.createAndStart("rate");
+                            this.containers.remove(id);
                             cycles[done.getAndIncrement()] = System.nanoTime() - c0;
                         } catch (RuntimeException e) {
                             errors.incrementAndGet();
@@ -208,28 +179,11 @@ public final class FloorProbe implements AutoCloseable {
     /** Removes every container this probe created (also those whose create answer was lost), then disconnects. */
     @Override
     public void close() {
-        try {
-            for (String id : new ArrayList<>(live)) {
-                remove(id);
-            }
-            List<Container> left = docker.listContainersCmd().withShowAll(true)
-                    .withLabelFilter(Map.of(RUN_LABEL, runId)).exec();
-            for (Container c : left) {
-                remove(c.getId());
-            }
-        } catch (RuntimeException e) {
-            // best effort; the label io.isol8.bench=floor finds leftovers
-        } finally {
-            try {
-                docker.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
-        }
+        containers.close();
     }
 
     private String runOnce(String containerId, List<String> cmd) {
-        Output o = execOutput(containerId, cmd, 60);
+        ProbeContainers.Output o = containers.execOutput(containerId, cmd, 60);
         if (o.problem() != null) {
             return o.problem();
         }
@@ -240,45 +194,6 @@ public final class FloorProbe implements AutoCloseable {
         return null;
     }
 
-    /** What one exec printed and how it ended; {@code problem} is set when it did not finish. */
-    private record Output(Long exit, String stdout, String stderr, String problem) {
-    }
-
-    private Output execOutput(String containerId, List<String> cmd, int timeoutSeconds) {
-        String execId = docker.execCreateCmd(containerId)
-                .withUser(USER)
-                .withAttachStdin(false)
-                .withAttachStdout(true)
-                .withAttachStderr(true)
-                .withTty(false)
-                .withWorkingDir("/sandbox")
-                .withCmd(cmd.toArray(String[]::new))
-                .exec()
-                .getId();
-        Collector out = new Collector();
-        try {
-            docker.execStartCmd(execId).withDetach(false).withTty(false).exec(out);
-            if (!out.awaitCompletion(timeoutSeconds, TimeUnit.SECONDS)) {
-                out.close();
-                return new Output(null, "", "", "exec did not finish within " + timeoutSeconds + " s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Output(null, "", "", "interrupted");
-        } catch (IOException e) {
-            return new Output(null, "", "", e.toString());
-        }
-        Long exit = null;
-        for (int i = 0; i < 20 && exit == null; i++) {
-            var inspect = docker.inspectExecCmd(execId).exec();
-            if (!Boolean.TRUE.equals(inspect.isRunning())) {
-                exit = inspect.getExitCodeLong();
-            }
-        }
-        return new Output(exit, out.stdout.toString(StandardCharsets.UTF_8), out.stderr.toString(StandardCharsets.UTF_8),
-                null);
-    }
-
     /**
      * The in-container spawn floor: one hardened container, in which a bash loop (timing with
      * {@code $EPOCHREALTIME}, no extra process) spawns {@code cmd} {@code samples} times, spread over
@@ -286,13 +201,13 @@ public final class FloorProbe implements AutoCloseable {
      * the container pays at least per run: fork, exec and the program itself.
      */
     public Rate spawn(List<String> cmd, int samples, int inFlight, int warmup) {
-        String id = createAndStart("spawn");
+        String id = containers.createAndStart("spawn");
         try {
             List<String> script = new ArrayList<>(List.of("bash", "-c", SPAWN_LOOP, "spawn",
                     Integer.toString(samples), Integer.toString(Math.max(1, Math.min(inFlight, samples))),
                     Integer.toString(warmup)));
             script.addAll(cmd);
-            Output o = execOutput(id, script, 600);
+            ProbeContainers.Output o = containers.execOutput(id, script, 600);
             if (o.problem() != null || o.exit() == null || o.exit() != 0) {
                 String why = o.problem() != null ? o.problem() : "exit " + o.exit() + ", stderr \"" + clip(o.stderr().strip()) + "\"";
                 return new Rate(inFlight, 0, samples, 0, new long[0], why);
@@ -313,7 +228,7 @@ public final class FloorProbe implements AutoCloseable {
             return new Rate(inFlight, cycles.length, failed, total, cycles,
                     failed == 0 ? null : failed + " spawns of " + String.join(" ", cmd) + " failed");
         } finally {
-            remove(id);
+            containers.remove(id);
         }
     }
 
@@ -335,58 +250,14 @@ public final class FloorProbe implements AutoCloseable {
             echo "total $((t1 - t0))"
             """;
 
-    private String createAndStart(String kind) {
-        Map<String, String> labels = new LinkedHashMap<>();
-        labels.put(LABEL, "floor");
-        labels.put(RUN_LABEL, runId);
-        ContainerSettings settings = new ContainerSettings(image, MEMORY, 1.0, 64, SANDBOX_SIZE, TMP_SIZE,
-                Network.NONE, true);
-        String id;
-        try {
-            id = Containers.hardened(docker, settings, "isol8-bench-" + kind + "-" + hex(6), labels)
-                    .exec()
-                    .getId();
-        } catch (NotFoundException e) {
-            throw new IllegalStateException("Image \"" + image + "\" is missing. Build it with docker/build-offline.sh"
-                    + " or pass --image.");
-        }
-        live.add(id);
-        Containers.start(docker, id); // a failed start removes the container
-        return id;
-    }
-
-    private void remove(String id) {
-        Containers.remove(docker, id);
-        live.remove(id);
-    }
-
     /** One line about a failure: its type and message, clipped. */
     public static String describe(Throwable e) {
         String m = e.getMessage();
         return clip(e.getClass().getSimpleName() + (m == null ? "" : ": " + m.strip()));
     }
 
-    private static String clip(String s) {
+    static String clip(String s) {
         String one = s.replace('\n', ' ');
         return one.length() <= 300 ? one : one.substring(0, 300) + "…";
-    }
-
-    private static String hex(int bytes) {
-        byte[] b = new byte[bytes];
-        RANDOM.nextBytes(b);
-        return HexFormat.of().formatHex(b);
-    }
-
-    /** Collects an exec's output frames. */
-    private static final class Collector extends ResultCallback.Adapter<Frame> {
-        final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-
-        @Override
-        public void onNext(Frame frame) {
-            synchronized (this) {
-                (frame.getStreamType() == StreamType.STDERR ? stderr : stdout).writeBytes(frame.getPayload());
-            }
-        }
     }
 }
