@@ -23,6 +23,10 @@ final class ErrorMapping implements ErrorHandler<Throwable> {
             LOG.log(Level.FINE, "error after the response was sent", error);
             return;
         }
+        if (req.headers().contains(HeaderNames.TRANSFER_ENCODING) || req.headers().contains(HeaderNames.CONTENT_LENGTH)) {
+            // the body may be unread or its framing broken: what follows on this connection is not a request
+            res.header(HeaderNames.CONNECTION, "close");
+        }
         switch (error) {
             case Isol8Exception e -> {
                 Status status = status(e);

@@ -109,7 +109,7 @@ class ExecutionRequestParserTest {
                 Arguments.of(request("'runtime':'Python','code':'x'"),
                         "Unknown runtime: \"Python\". Available: python, node, bun, deno, bash"),
                 Arguments.of(request("'runtime':'agent','code':'x'"),
-                        "Language \"agent\" is not supported by this server"),
+                        "Runtime \"agent\" is not supported by this server"),
                 Arguments.of(request("'runtime':'python','code':'x','cmd':'ls'"), EXCLUSIVE),
                 Arguments.of(request("'runtime':'python','code':'x','codeUrl':'https://e.com/a.py'"), EXCLUSIVE),
                 Arguments.of(request("'runtime':'python','code':'x','codeUrl':'u','cmd':'ls'"), EXCLUSIVE),
