@@ -7,6 +7,10 @@
 #   KEY   an API key of that server
 #   RUNS  how many times to repeat the whole set (default 3; the docs report the median of the runs)
 #
+# SET=executor runs only the rows of the executor targets (docs/benchmarks.md, "The agent executor"):
+# python session and warm-path ephemeral latency, sessions and ephemeral at 10 in flight, and the
+# session latency of every other runtime, each against the floors of the same run.
+#
 # The server must run on this machine: --floor measures the Docker engine directly (Engine API,
 # docker.host of the configuration file, else DOCKER_HOST, else /var/run/docker.sock) with containers
 # hardened like a sandbox. Start the server
@@ -77,10 +81,26 @@ measure() {
   isol8 bench --url "$URL" "$@" || failed=$((failed + 1))
 }
 
+executor_rows() {
+  measure --runtime python --requests 200 --concurrency 1 --warmup 5 --floor --session
+  measure --runtime python --requests 100 --concurrency 1 --warmup 5 --pause 400 --floor
+  # 100 requests over 10 sessions (one per worker), 10 in flight
+  measure --runtime python --requests 100 --concurrency 10 --warmup 10 --floor --session
+  measure --runtime python --requests 200 --concurrency 10 --warmup 10 --floor
+  for r in node bun deno bash; do
+    measure --runtime "$r" --requests 100 --concurrency 1 --warmup 5 --floor --floor-execs 100 --session
+  done
+}
+
 run=1
 while [ "$run" -le "$RUNS" ]; do
   echo
   echo "######## run $run of $RUNS"
+  if [ "${SET:-all}" = executor ]; then
+    executor_rows
+    run=$((run + 1))
+    continue
+  fi
   # Latency: sequential, >= 200 samples, with the exec floor and create rate of the same run.
   measure --runtime python --requests 200 --concurrency 1 --warmup 5 --floor --cpu
   measure --runtime python --requests 200 --concurrency 1 --warmup 5 --floor --cpu --session
