@@ -82,10 +82,10 @@ measure() {
 }
 
 executor_rows() {
-  measure --runtime python --requests 200 --concurrency 1 --warmup 5 --floor --session
+  measure --runtime python --requests 200 --concurrency 1 --warmup 5 --floor --cpu --session
   measure --runtime python --requests 100 --concurrency 1 --warmup 5 --pause 400 --floor
   # 100 requests over 10 sessions (one per worker), 10 in flight
-  measure --runtime python --requests 100 --concurrency 10 --warmup 10 --floor --session
+  measure --runtime python --requests 100 --concurrency 10 --warmup 10 --floor --cpu --session
   measure --runtime python --requests 200 --concurrency 10 --warmup 10 --floor
   for r in node bun deno bash; do
     measure --runtime "$r" --requests 100 --concurrency 1 --warmup 5 --floor --floor-execs 100 --session
