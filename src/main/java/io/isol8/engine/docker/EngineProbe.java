@@ -28,16 +28,17 @@ final class EngineProbe {
     private volatile Map<Language, Boolean> images = Map.of();
     private volatile Optional<String> agentMissing = Optional.empty();
     private volatile long imagesCheckedAt = LONG_AGO;
-    private final Runnable onRecovered;
+    private final Runnable renew;
     private volatile boolean pingOk = true;
     private volatile long pingedAt = LONG_AGO;
 
     /**
      * @param agentNeeded whether images must carry the agent ({@code engine.executor: agent})
-     * @param onRecovered runs when a ping succeeds after one failed (the engine came back)
+     * @param renew runs when a ping fails after one succeeded (the engine went away) and when one succeeds
+     *              after one failed (it came back): connections pooled before either are dead
      */
-    EngineProbe(DockerClient docker, Isol8Config.Images configured, boolean agentNeeded, Runnable onRecovered) {
-        this.onRecovered = onRecovered;
+    EngineProbe(DockerClient docker, Isol8Config.Images configured, boolean agentNeeded, Runnable renew) {
+        this.renew = renew;
         this.docker = docker;
         this.configured = configured;
         this.agentNeeded = agentNeeded;
@@ -50,10 +51,13 @@ final class EngineProbe {
             try {
                 docker.pingCmd().exec();
                 if (!pingOk) {
-                    onRecovered.run();
+                    renew.run();
                 }
                 pingOk = true;
             } catch (RuntimeException e) {
+                if (pingOk) {
+                    renew.run();
+                }
                 pingOk = false;
             }
             pingedAt = now;

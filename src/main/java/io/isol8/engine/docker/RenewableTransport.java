@@ -39,7 +39,7 @@ final class RenewableTransport implements DockerHttpClient {
             retired.add(current);
             current = fresh;
         }
-        LOG.info("Docker engine answers again; using fresh connections");
+        LOG.info("Docker engine connection state changed; using fresh connections");
     }
 
     @Override
