@@ -112,7 +112,7 @@ final class DockerDaemon {
 
     private static Optional<ProcessHandle> process() {
         return ProcessHandle.allProcesses()
-                .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().equals("dockerd")).orElse(false))
+                .filter(p -> p.info().command().map(c -> c.equals("dockerd") || c.endsWith("/dockerd")).orElse(false))
                 .findFirst();
     }
 
