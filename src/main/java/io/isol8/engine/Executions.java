@@ -60,7 +60,10 @@ public final class Executions {
         } catch (RuntimeException e) {
             if (observed.started) {
                 telemetry.executionFinished(spec.runtime(), call.sessionId().isPresent(), "error", 0);
-                LOG.log(Level.WARNING, "execution " + call.executionId() + " failed", e);
+                if (e instanceof Isol8Exception) {
+                    // ours: logged here once, with its cause; anything else is logged with an errorId by the server
+                    LOG.log(Level.WARNING, "execution " + call.executionId() + " failed: " + e.getMessage(), e.getCause());
+                }
             }
             throw e;
         } finally {

@@ -46,12 +46,11 @@ final class ErrorMapping implements ErrorHandler<Throwable> {
 
     /**
      * The message a client may see for a failure inside a response that is already streaming: our own
-     * exceptions' messages; for anything else a fixed text with an error id, logged with the stack trace
-     * and {@code where}.
+     * exceptions' messages (the engine has logged them); for anything else a fixed text with an error id,
+     * logged with the stack trace and {@code where}.
      */
     static String clientMessage(Throwable error, String where) {
         if (error instanceof Isol8Exception e) {
-            LOG.log(Level.INFO, where + " failed: " + e.getMessage(), e.getCause());
             return e.getMessage();
         }
         return "Internal error (errorId " + internal(error, where) + ")";

@@ -133,16 +133,7 @@ final class DockerServer implements AutoCloseable {
      * answer from the socket (and may drop the connection at any point).
      */
     java.net.Socket openStream(String body) throws java.io.IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        java.net.Socket socket = new java.net.Socket("127.0.0.1", uri.getPort());
-        socket.setSoTimeout(60_000);
-        var out = socket.getOutputStream();
-        out.write(("POST /execute/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY
-                + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        out.write(bytes);
-        out.flush();
-        return socket;
+        return io.isol8.testing.RawStream.open(uri.getPort(), KEY, body, 60_000);
     }
 
     @Override

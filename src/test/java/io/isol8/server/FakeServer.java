@@ -75,17 +75,8 @@ final class FakeServer implements AutoCloseable {
     }
 
     /** Opens a raw connection and sends {@code POST /execute/stream}; the caller reads and may drop it. */
-    Socket openStream(String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        Socket socket = new Socket("127.0.0.1", uri.getPort());
-        socket.setSoTimeout(10_000);
-        var out = socket.getOutputStream();
-        out.write(("POST /execute/stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " + KEY
-                + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        out.write(bytes);
-        out.flush();
-        return socket;
+    Socket openStream(String body) throws java.io.IOException {
+        return io.isol8.testing.RawStream.open(uri.getPort(), KEY, body, 10_000);
     }
 
     /** {@code POST /execute/stream}, read to its end. */
