@@ -2,11 +2,13 @@ package io.isol8.cli;
 
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http1.Http1Config;
+import io.helidon.webserver.websocket.WsConfig;
 import io.isol8.config.Isol8Config;
 import io.isol8.engine.Admission;
 import io.isol8.engine.Engine;
 import io.isol8.engine.Executions;
 import io.isol8.engine.Sessions;
+import io.isol8.server.ExecuteSockets;
 import io.isol8.server.Metrics;
 import io.isol8.server.Routes;
 
@@ -24,10 +26,12 @@ public final class Application implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Application.class.getName());
     private static final long GRACE_MS = 5000;
     private static final int MAX_PROLOGUE = 16_384;
+    private static final long SOCKETS_MS = 3000;
 
     private final Engine engine;
     private final Executions executions;
     private final WebServer server;
+    private final ExecuteSockets sockets;
     private final ScheduledExecutorService pruner;
     private boolean closed;
 
@@ -45,6 +49,7 @@ public final class Application implements AutoCloseable {
                 new Admission(config.maxConcurrent(), config.maxQueued(), metrics),
                 config.queueTimeoutMs(), config.limits().maxSessionQueue(), metrics);
         metrics.bind(version, engine, executions);
+        this.sockets = new ExecuteSockets(config, keys, engine, executions);
         this.server = WebServer.builder()
                 .host("0.0.0.0")
                 .port(port)
@@ -53,7 +58,9 @@ public final class Application implements AutoCloseable {
                 // a 4096-byte path (api.md §5.2), percent-encoded, must fit in a GET /file request line
                 .addProtocol(Http1Config.builder().maxPrologueLength(MAX_PROLOGUE).build())
                 .addConnectionSelector(Routes.notHttp(MAX_PROLOGUE))
+                .addProtocol(WsConfig.builder().maxFrameLength(sockets.maxFrameBytes()).build())
                 .routing(r -> Routes.configure(r, config, version, keys, engine, executions, metrics))
+                .addRouting(sockets.routing())
                 .build()
                 .start();
         if (!server.isRunning() || server.port() < 0) {
@@ -89,6 +96,7 @@ public final class Application implements AutoCloseable {
         }
         closed = true;
         executions.shutdown(GRACE_MS);
+        sockets.shutdown(SOCKETS_MS);
         pruner.shutdownNow();
         server.stop();
         engine.close();

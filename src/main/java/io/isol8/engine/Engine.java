@@ -36,6 +36,11 @@ public interface Engine extends AutoCloseable {
         return Optional.empty();
     }
 
+    /** Whether sandboxes take live stdin, signals and terminals ({@link Interaction}); the agent executor does. */
+    default boolean interactive() {
+        return false;
+    }
+
     /** Idle warm containers per runtime. */
     Map<Language, Integer> poolIdle();
 

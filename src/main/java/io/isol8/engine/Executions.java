@@ -48,13 +48,26 @@ public final class Executions {
      *                        is safe to show to the client
      */
     public Finished run(Call call, OutputSink sink, CancelSignal cancel) {
+        return run(call, sink, cancel, null);
+    }
+
+    /**
+     * As {@link #run(Call, OutputSink, CancelSignal)}, with the program's live input coming from
+     * {@code interaction} (api.md §14.2); null runs it as usual.
+     *
+     * @throws Isol8Exception.BadRequest the engine cannot run interactive programs
+     */
+    public Finished run(Call call, OutputSink sink, CancelSignal cancel, Interaction interaction) {
         checkOpen();
+        if (interaction != null && !engine.interactive()) {
+            throw new Isol8Exception.BadRequest("Interactive runs need engine.executor: agent");
+        }
         ExecutionSpec spec = call.spec();
         ObservedSink observed = new ObservedSink(sink, telemetry);
         running.add(cancel);
         try {
             Finished finished = call.sessionId().isEmpty()
-                    ? ephemeral(call, observed, cancel) : session(call, observed, cancel);
+                    ? ephemeral(call, observed, cancel, interaction) : session(call, observed, cancel, interaction);
             report(call, finished.outcome(), cancel);
             return finished;
         } catch (RuntimeException e) {
@@ -85,14 +98,14 @@ public final class Executions {
                 + " codeMs=" + outcome.durationMs());
     }
 
-    private Finished ephemeral(Call call, ObservedSink sink, CancelSignal cancel) {
+    private Finished ephemeral(Call call, ObservedSink sink, CancelSignal cancel, Interaction interaction) {
         ExecutionSpec spec = call.spec();
         try (Admission.Permit permit = admission.acquire(deadline(call), queueTimeoutMs)) {
             checkOpen();
             requireEngine();
             try (Sandbox sandbox = engine.ephemeral(spec)) {
                 sink.started();
-                return new Finished(sandbox.containerId(), sandbox.run(spec, sink, cancel));
+                return new Finished(sandbox.containerId(), sandbox.run(spec, sink, cancel, interaction));
             } catch (ContainerGoneException e) {
                 if (sink.produced) {
                     throw new Isol8Exception.SandboxLost("the container stopped while the program was running");
@@ -101,7 +114,7 @@ public final class Executions {
             }
             try (Sandbox fresh = engine.ephemeral(spec)) {
                 sink.started();
-                return new Finished(fresh.containerId(), fresh.run(spec, sink, cancel));
+                return new Finished(fresh.containerId(), fresh.run(spec, sink, cancel, interaction));
             } catch (ContainerGoneException again) {
                 throw new Isol8Exception.Unavailable("The container stopped before the program could start. Retry the request.");
             }
@@ -119,7 +132,7 @@ public final class Executions {
         }
     }
 
-    private Finished session(Call call, OutputSink sink, CancelSignal cancel) {
+    private Finished session(Call call, OutputSink sink, CancelSignal cancel, Interaction interaction) {
         while (true) {
             Session session = sessions.resolve(call.principal(), call.sessionId().orElseThrow(), call.spec());
             session.lock(deadline(call), maxSessionQueue, queueTimeoutMs);
@@ -129,7 +142,7 @@ public final class Executions {
                 }
                 try (Admission.Permit permit = admission.acquire(deadline(call), queueTimeoutMs)) {
                     checkOpen();
-                    return inSession(call, session, sink, cancel);
+                    return inSession(call, session, sink, cancel, interaction);
                 } catch (RuntimeException e) {
                     if (session.sandbox() == null) {
                         sessions.abandon(session);
@@ -142,7 +155,8 @@ public final class Executions {
         }
     }
 
-    private Finished inSession(Call call, Session session, OutputSink sink, CancelSignal cancel) {
+    private Finished inSession(Call call, Session session, OutputSink sink, CancelSignal cancel,
+                               Interaction interaction) {
         ExecutionSpec spec = call.spec();
         requireEngine();
         if (session.creationFailure() != null) {
@@ -168,7 +182,7 @@ public final class Executions {
                 throw new Isol8Exception.Conflict("Session \"" + session.id() + "\" was deleted while this request was waiting");
             }
             sink.started();
-            RunOutcome outcome = session.sandbox().run(spec, sink, cancel);
+            RunOutcome outcome = session.sandbox().run(spec, sink, cancel, interaction);
             if (cancel.reason() == CancelSignal.Reason.CLIENT_GONE && !session.sandbox().killAll()) {
                 sessions.drop(session);
             }

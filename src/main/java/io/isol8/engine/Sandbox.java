@@ -20,6 +20,18 @@ public interface Sandbox extends AutoCloseable {
     RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel);
 
     /**
+     * As {@link #run(ExecutionSpec, OutputSink, CancelSignal)}, with the code phase's stdin, signals and
+     * terminal coming from {@code interaction} (null: as usual). Only for engines whose
+     * {@link Engine#interactive()} is true.
+     */
+    default RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel, Interaction interaction) {
+        if (interaction != null) {
+            throw new UnsupportedOperationException("this sandbox does not run interactive programs");
+        }
+        return run(spec, sink, cancel);
+    }
+
+    /**
      * Kills every process that executions started. Returns false if that could not be done within a
      * second, in which case the container should be discarded.
      */

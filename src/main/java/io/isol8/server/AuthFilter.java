@@ -36,7 +36,9 @@ final class AuthFilter implements Filter {
             return;
         }
         List<String> auth = req.headers().contains(HeaderNames.AUTHORIZATION)
-                ? req.headers().get(HeaderNames.AUTHORIZATION).allValues() : List.of();
+                ? req.headers().get(HeaderNames.AUTHORIZATION).allValues()
+                : ExecuteSockets.PATH.equals(req.path().rawPath())
+                ? ExecuteSockets.key(req.headers()).stream().toList() : List.of();
         SecurityContext context = security.contextBuilder(UUID.randomUUID().toString())
                 .env(SecurityEnvironment.builder().path(req.path().rawPath()).method(req.prologue().method().text())
                         .header("Authorization", auth).build())

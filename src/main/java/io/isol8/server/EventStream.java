@@ -23,7 +23,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * serialised by a lock; a failed write, or the watcher seeing the connection end, marks the client gone
  * and fires the run's cancel signal.
  */
-final class EventStream implements OutputSink, AutoCloseable {
+final class EventStream implements OutputSink, RunEndings.Target, AutoCloseable {
     private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final long HEARTBEAT_NANOS = TimeUnit.SECONDS.toNanos(15);
 
@@ -109,11 +109,13 @@ final class EventStream implements OutputSink, AutoCloseable {
         exit("0", Phase.SETUP);
     }
 
-    void exit(String code, Phase phase) {
+    @Override
+    public void exit(String code, Phase phase) {
         event("exit", code, phase);
     }
 
-    void error(String message, Phase phase) {
+    @Override
+    public void error(String message, Phase phase) {
         event("error", message, phase);
     }
 

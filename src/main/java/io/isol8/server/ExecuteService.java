@@ -5,24 +5,17 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
 import io.isol8.engine.Call;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.Executions;
 import io.isol8.engine.Finished;
-import io.isol8.engine.Phase;
-import io.isol8.engine.RunOutcome;
 import io.isol8.engine.RunOutcome.Ending;
-import io.isol8.engine.RunOutcome.FailedPhase;
-import io.isol8.engine.SecretMasker;
 
 import java.util.UUID;
 
 /** {@code POST /execute} (buffered JSON result) and {@code POST /execute/stream} (Server-Sent Events). */
 final class ExecuteService implements HttpService {
-    private static final int INSTALL_TAIL = 2048;
-
     private final ExecutionRequestParser parser;
     private final Executions executions;
     private final long maxRequestBytes;
@@ -64,7 +57,7 @@ final class ExecuteService implements HttpService {
         try (EventStream events = new EventStream(req, res, call.executionId(), call.spec().maxOutputBytes(), cancel)) {
             try {
                 Finished finished = executions.run(call, events, cancel);
-                finish(events, call.spec(), finished.outcome(), cancel);
+                RunEndings.finish(events, call.spec(), finished.outcome(), cancel);
             } catch (RuntimeException e) {
                 if (!events.isOpen()) {
                     throw e;
@@ -72,51 +65,6 @@ final class ExecuteService implements HttpService {
                 events.failed(ErrorMapping.clientMessage(e, "execution " + call.executionId()),
                         e instanceof Isol8Exception.SandboxLost ? "137" : "1");
             }
-        }
-    }
-
-    private static void finish(EventStream events, ExecutionSpec spec, RunOutcome outcome, CancelSignal cancel) {
-        Phase phase = outcome.failedPhase().isPresent() ? Phase.SETUP : Phase.CODE;
-        String exit = Integer.toString(outcome.exitCode());
-        switch (outcome.ending()) {
-            case TIMED_OUT -> events.error(switch (outcome.failedPhase().orElse(null)) {
-                case INSTALL -> "PACKAGE INSTALL TIMED OUT";
-                case SETUP -> "SETUP SCRIPT TIMED OUT";
-                case null -> "EXECUTION TIMED OUT";
-            }, phase);
-            case OOM_KILLED -> {
-                if (phase == Phase.CODE) {
-                    events.error("MEMORY LIMIT EXCEEDED", phase);
-                } else {
-                    failure(events, spec, outcome);
-                }
-            }
-            case CANCELLED -> {
-                switch (cancel.reason()) {
-                    case SESSION_DELETED -> events.error("SESSION DELETED", phase);
-                    case SHUTDOWN -> events.error("Server is shutting down", phase);
-                    case CLIENT_GONE -> {
-                        return;
-                    }
-                }
-            }
-            case EXITED -> {
-                if (outcome.failedPhase().isPresent()) {
-                    failure(events, spec, outcome);
-                }
-            }
-        }
-        events.exit(exit, phase);
-    }
-
-    private static void failure(EventStream events, ExecutionSpec spec, RunOutcome outcome) {
-        if (outcome.failedPhase().get() == FailedPhase.INSTALL) {
-            String err = outcome.installStderr();
-            String tail = err.length() > INSTALL_TAIL ? err.substring(err.length() - INSTALL_TAIL) : err;
-            events.error("Package install failed (exit code " + outcome.exitCode() + "): "
-                    + SecretMasker.maskAll(spec.secrets().values(), tail.strip()), Phase.SETUP);
-        } else {
-            events.error("Setup script failed (exit code " + outcome.exitCode() + ")", Phase.SETUP);
         }
     }
 }

@@ -56,7 +56,17 @@ public final class ExecutionRequestParser {
         if (!root.isObject()) {
             throw new BadRequest("Request body must be a JSON object");
         }
-        JsonFields envelope = new JsonFields((ObjectNode) root, "");
+        return parse((ObjectNode) root);
+    }
+
+    /**
+     * Validates an envelope that is already parsed (the WebSocket's {@code execute} message without its own
+     * fields).
+     *
+     * @throws BadRequest as {@link #parse(byte[])}
+     */
+    ParsedExecution parse(ObjectNode root) {
+        JsonFields envelope = new JsonFields(root, "");
         envelope.rejectUnknown(ENVELOPE);
         ObjectNode request = envelope.object("request")
                 .orElseThrow(() -> new BadRequest("Missing required field: request"));

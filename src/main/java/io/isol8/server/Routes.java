@@ -52,6 +52,9 @@ public final class Routes {
                     res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
                     res.send(metrics.scrape());
                 })
+                .get(ExecuteSockets.PATH, (req, res) -> Json.error(res, Status.BAD_REQUEST_400,
+                        "GET " + ExecuteSockets.PATH + " needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket, "
+                                + "Sec-WebSocket-Key, Sec-WebSocket-Version: 13)"))
                 .register(new FileService(executions, config))
                 .register(new SessionService(executions.sessions()));
         KNOWN.forEach((path, methods) -> routing.any(path, (req, res) -> {
@@ -105,6 +108,7 @@ public final class Routes {
         m.put("/session/{id}", List.of(Method.DELETE));
         m.put("/metrics", List.of(Method.GET));
         m.put("/openapi.yaml", List.of(Method.GET));
+        m.put(ExecuteSockets.PATH, List.of(Method.GET));
         return java.util.Collections.unmodifiableMap(m);
     }
 }

@@ -7,6 +7,7 @@ import io.isol8.core.Source;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.ContainerGoneException;
 import io.isol8.engine.Engine;
+import io.isol8.engine.Interaction;
 import io.isol8.engine.OutputChannel;
 import io.isol8.engine.OutputSink;
 import io.isol8.engine.Phase;
@@ -38,6 +39,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code exit:<n>}: the exit code (default 0);</li>
  *   <li>{@code timeout} / {@code oom}: the deadline passes / the OOM killer strikes (exit 137);</li>
  *   <li>{@code hang}: waits until cancelled, then ends as cancelled (exit 137);</li>
+ *   <li>{@code flood}: 64 KiB chunks of stdout, past any cap, until cancelled;</li>
+ *   <li>interactive runs only: {@code readline} (a line of stdin, printed as {@code got:<line>}, or what came
+ *       before the end of stdin and {@code <eof>}), {@code cat} (stdin to stdout until its end, then
+ *       {@code <eof>}), {@code trap} (waits for a signal and prints {@code signal:<n>}; SIGKILL ends with 137);</li>
  *   <li>{@code lost}: the Docker connection fails mid-run; {@code gone}: the container disappears;
  *       {@code bug}: an unexpected exception with internal text.</li>
  * </ul>
@@ -87,6 +92,11 @@ final class FakeEngine implements Engine {
         if (live.remove(containerId)) {
             discarded.incrementAndGet();
         }
+    }
+
+    @Override
+    public boolean interactive() {
+        return true;
     }
 
     @Override
@@ -165,6 +175,40 @@ final class FakeEngine implements Engine {
             return id;
         }
 
+        private Interaction interaction;
+        private OutputSink floodSink;
+        private final java.util.concurrent.Semaphore woken = new java.util.concurrent.Semaphore(0);
+
+        @Override
+        public RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel, Interaction live) {
+            interaction = live;
+            if (live != null) {
+                live.wakeWith(woken::release);
+            }
+            try {
+                return run(spec, sink, cancel);
+            } finally {
+                interaction = null;
+            }
+        }
+
+        /** The next stdin or control input (control first), waiting until one comes or the run is cancelled. */
+        private Interaction.Input next(CancelSignal cancel, boolean control) {
+            while (!cancel.isCancelled()) {
+                Interaction.Input in = control ? interaction.pollControl() : interaction.pollStdin();
+                if (in != null) {
+                    return in;
+                }
+                try {
+                    woken.tryAcquire(5, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                }
+            }
+            return null;
+        }
+
         @Override
         public RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel) {
             if (dead) {
@@ -178,6 +222,7 @@ final class FakeEngine implements Engine {
             if (spec.installPackages().contains("slow")) {
                 return new RunOutcome(137, 0, Ending.TIMED_OUT, Optional.of(FailedPhase.INSTALL), "", "", Map.of(), 0, 0);
             }
+            floodSink = sink;
             OutputChannel out = new OutputChannel(StreamKind.STDOUT, spec.maxOutputBytes(), secrets, sink);
             OutputChannel err = new OutputChannel(StreamKind.STDERR, spec.maxOutputBytes(), secrets, sink);
             if (spec.setupScript().isPresent()) {
@@ -191,6 +236,9 @@ final class FakeEngine implements Engine {
             }
             String script = spec.source() instanceof Source.Code c ? c.text() : ((Source.Command) spec.source()).command();
             long start = System.nanoTime();
+            if (interaction != null) {
+                interaction.started();
+            }
             Played code = play(script, Phase.CODE, out, err, cancel);
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             Map<String, byte[]> read = new LinkedHashMap<>();
@@ -225,6 +273,51 @@ final class FakeEngine implements Engine {
                         if (pause(Long.parseLong(line.substring(6)), cancel)) {
                             return cancelled(cancel);
                         }
+                    } else if (line.equals("readline") || line.equals("cat")) {
+                        waiting.countDown();
+                        StringBuilder got = new StringBuilder();
+                        while (true) {
+                            Interaction.Input in = next(cancel, false);
+                            if (in == null) {
+                                return cancelled(cancel);
+                            }
+                            if (in instanceof Interaction.Eof) {
+                                byte[] b = (got + "<eof>\n").getBytes(StandardCharsets.UTF_8);
+                                out.write(b, 0, b.length, phase);
+                                break;
+                            }
+                            byte[] data = ((Interaction.Data) in).bytes();
+                            if (line.equals("cat")) {
+                                out.write(data, 0, data.length, phase);
+                                continue;
+                            }
+                            got.append(new String(data, StandardCharsets.UTF_8));
+                            int nl = got.indexOf("\n");
+                            if (nl >= 0) {
+                                byte[] b = ("got:" + got.substring(0, nl) + "\n").getBytes(StandardCharsets.UTF_8);
+                                out.write(b, 0, b.length, phase);
+                                break;
+                            }
+                        }
+                    } else if (line.equals("flood")) {
+                        waiting.countDown();
+                        String chunk = "z".repeat(64 * 1024);
+                        while (!cancel.isCancelled()) {
+                            floodSink.output(StreamKind.STDOUT, phase, chunk);
+                        }
+                        return cancelled(cancel);
+                    } else if (line.equals("trap")) {
+                        waiting.countDown();
+                        Interaction.Input in = next(cancel, true);
+                        if (in == null) {
+                            return cancelled(cancel);
+                        }
+                        int signo = ((Interaction.Signal) in).signo();
+                        if (signo == 9) {
+                            return new Played(137, Ending.EXITED);
+                        }
+                        byte[] b = ("signal:" + signo + "\n").getBytes(StandardCharsets.UTF_8);
+                        out.write(b, 0, b.length, phase);
                     } else if (line.startsWith("exit:")) {
                         exit = Integer.parseInt(line.substring(5));
                     } else {

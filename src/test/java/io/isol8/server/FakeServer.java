@@ -38,11 +38,16 @@ final class FakeServer implements AutoCloseable {
 
     /** Built-in defaults, except that {@code bridge} is allowed (for package installs) and admission is as given. */
     static FakeServer start(int maxConcurrent, int maxQueued, long queueTimeoutMs) {
+        return start(maxConcurrent, maxQueued, queueTimeoutMs, Isol8Config.builtIn().limits().maxRequestBytes());
+    }
+
+    /** As {@link #start(int, int, long)}, with {@code limits.maxRequestBytes} as given. */
+    static FakeServer start(int maxConcurrent, int maxQueued, long queueTimeoutMs, long maxRequestBytes) {
         Isol8Config c = Isol8Config.builtIn();
         Isol8Config.Limits l = c.limits();
         Isol8Config.Limits limits = new Isol8Config.Limits(l.timeoutMs(), l.memoryLimit(), l.cpuLimit(),
                 l.sandboxSize(), l.tmpSize(), l.pidsLimit(), l.maxOutputSize(), Set.of(Network.NONE, Network.BRIDGE),
-                l.allowWritableRootFs(), l.allowedImages(), l.maxRequestBytes(), l.maxFileBytes(), l.maxSessions(),
+                l.allowWritableRootFs(), l.allowedImages(), maxRequestBytes, l.maxFileBytes(), l.maxSessions(),
                 l.maxSessionQueue());
         return new FakeServer(new Isol8Config(0, "fake", maxConcurrent, maxQueued, queueTimeoutMs, c.defaults(),
                 limits, c.cleanup(), c.pool(), c.images(), c.docker(), c.auth(), c.source()));

@@ -33,6 +33,8 @@ import java.util.logging.Logger;
 final class AgentChannel implements AutoCloseable {
     /** Put into every waiting queue when the channel is lost. */
     static final Object LOST = new Object();
+    /** Put into a request's queue by {@link #nudge}: something other than the agent has news for its poller. */
+    static final Object WAKE = new Object();
     private static final Logger LOG = Logger.getLogger(AgentChannel.class.getName());
     private static final int PIPE_BYTES = 1 << 20;
 
@@ -140,6 +142,14 @@ final class AgentChannel implements AutoCloseable {
     Object poll(int id, long nanos) throws InterruptedException {
         BlockingQueue<Object> q = waiters.get(id);
         return q == null ? LOST : q.poll(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Wakes whoever polls {@code id} with {@link #WAKE}; does nothing when its queue is full (it is busy then). */
+    void nudge(int id) {
+        BlockingQueue<Object> q = waiters.get(id);
+        if (q != null) {
+            q.offer(WAKE);
+        }
     }
 
     /** Stops routing messages to {@code id}; later ones are dropped. */

@@ -3,6 +3,7 @@ package io.isol8.engine.docker;
 import io.isol8.core.Isol8Exception;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.ContainerGoneException;
+import io.isol8.engine.Interaction;
 import io.isol8.engine.agent.Frames;
 import io.isol8.engine.agent.Message;
 
@@ -34,26 +35,30 @@ final class AgentSpawner implements Spawner {
     @Override
     public Ended run(List<String> cmd, List<String> env, byte[] stdin, ExecRunner.FrameHandler handler,
                      long deadlineNanos, CancelSignal cancel) {
+        return run(cmd, env, stdin, null, handler, deadlineNanos, cancel);
+    }
+
+    @Override
+    public Ended runInteractive(List<String> cmd, List<String> env, byte[] stdin, Interaction interaction,
+                                ExecRunner.FrameHandler handler, long deadlineNanos, CancelSignal cancel) {
+        return run(cmd, env, stdin, java.util.Objects.requireNonNull(interaction), handler, deadlineNanos, cancel);
+    }
+
+    /** One run; with an {@code interaction} its stdin stays open after {@code stdin} for the client's input. */
+    private Ended run(List<String> cmd, List<String> env, byte[] stdin, Interaction interaction,
+                      ExecRunner.FrameHandler handler, long deadlineNanos, CancelSignal cancel) {
         int id = channel.open(QUEUE);
         try {
             long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
-            Message.Run run = new Message.Run(id, Math.min(leftMs + BACKSTOP_MS, 0xFFFF_FFFFL), stdin.length > 0,
-                    "/sandbox", cmd, env);
+            Message.Run run = new Message.Run(id, Math.min(leftMs + BACKSTOP_MS, 0xFFFF_FFFFL),
+                    stdin.length > 0 || interaction != null, "/sandbox", cmd, env);
             send(encodable(run), deadlineNanos);
-            int sent = 0;
-            long acked = 0;
-            boolean ended = stdin.length == 0;
+            if (interaction != null) {
+                interaction.wakeWith(() -> channel.nudge(id));
+            }
+            StdinFeed feed = new StdinFeed(id, stdin, interaction);
             while (true) {
-                while (!ended && sent - acked < CREDIT_BYTES) {
-                    if (sent == stdin.length) {
-                        send(new Message.StdinEnd(id), deadlineNanos);
-                        ended = true;
-                        break;
-                    }
-                    int n = (int) Math.min(Frames.MAX_PAYLOAD, Math.min(stdin.length - sent, CREDIT_BYTES - (sent - acked)));
-                    send(new Message.Stdin(id, Arrays.copyOfRange(stdin, sent, sent + n)), deadlineNanos);
-                    sent += n;
-                }
+                feed.pump(deadlineNanos);
                 if (cancel.isCancelled()) {
                     return new Ended(-1, false, true, Optional.empty());
                 }
@@ -65,14 +70,18 @@ final class AgentSpawner implements Spawner {
                 switch (item) {
                     case null -> { }
                     case Message.Output o -> handler.frame(o.stderr(), o.data());
-                    case Message.Ack a -> acked += a.bytes();
+                    case Message.Ack a -> feed.acked(a.bytes());
                     case Message.Exit e -> {
                         return new Ended(e.code(), false, false, Optional.of(e));
                     }
                     case Message.Error e -> throw new Isol8Exception.Unavailable(
                             "The sandbox's agent could not start the program. Try again.",
                             new IllegalStateException("agent error: " + e.message()));
-                    case Message.Started s -> { }
+                    case Message.Started s -> {
+                        if (interaction != null) {
+                            interaction.started();
+                        }
+                    }
                     default -> {
                         if (item == AgentChannel.LOST) {
                             throw gone();
@@ -84,7 +93,74 @@ final class AgentSpawner implements Spawner {
             Thread.currentThread().interrupt();
             return new Ended(-1, false, true, Optional.empty());
         } finally {
+            if (interaction != null) {
+                interaction.wakeWith(() -> { });
+            }
             channel.release(id);
+        }
+    }
+
+    /**
+     * A run's stdin: first the fixed bytes, then (interactive) the client's data, with at most
+     * {@link #CREDIT_BYTES} not yet acknowledged; then {@code stdin-end}. Signals and resizes go at once.
+     */
+    private final class StdinFeed {
+        private final int id;
+        private final Interaction interaction;
+        private byte[] current;
+        private int offset;
+        private long sent;
+        private long acked;
+        private boolean ended;
+
+        StdinFeed(int id, byte[] fixed, Interaction interaction) {
+            this.id = id;
+            this.interaction = interaction;
+            this.current = fixed.length > 0 ? fixed : null;
+            this.ended = fixed.length == 0 && interaction == null;
+        }
+
+        void acked(long bytes) {
+            acked += bytes;
+        }
+
+        void pump(long deadlineNanos) {
+            if (interaction != null) {
+                for (Interaction.Input c = interaction.pollControl(); c != null; c = interaction.pollControl()) {
+                    if (c instanceof Interaction.Signal s) {
+                        send(new Message.Signal(id, s.signo()), deadlineNanos);
+                    }
+                }
+            }
+            while (!ended && sent - acked < CREDIT_BYTES) {
+                if (current == null) {
+                    Interaction.Input next = interaction == null ? new Interaction.Eof() : interaction.pollStdin();
+                    switch (next) {
+                        case null -> {
+                            return;
+                        }
+                        case Interaction.Data d -> {
+                            current = d.bytes();
+                            offset = 0;
+                        }
+                        case Interaction.Eof e -> {
+                            send(new Message.StdinEnd(id), deadlineNanos);
+                            ended = true;
+                            return;
+                        }
+                        default -> {
+                            return;
+                        }
+                    }
+                }
+                int n = (int) Math.min(Frames.MAX_PAYLOAD, Math.min(current.length - offset, CREDIT_BYTES - (sent - acked)));
+                send(new Message.Stdin(id, Arrays.copyOfRange(current, offset, offset + n)), deadlineNanos);
+                offset += n;
+                sent += n;
+                if (offset == current.length) {
+                    current = null;
+                }
+            }
         }
     }
 

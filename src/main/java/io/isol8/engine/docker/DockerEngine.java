@@ -226,6 +226,11 @@ public final class DockerEngine implements Engine {
                 + "images, or set engine.executor: exec.");
     }
 
+    @Override
+    public boolean interactive() {
+        return executor == Isol8Config.Executor.AGENT;
+    }
+
     /** The executor this engine runs programs with. */
     public Isol8Config.Executor executor() {
         return executor;

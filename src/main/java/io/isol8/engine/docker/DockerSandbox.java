@@ -3,6 +3,7 @@ package io.isol8.engine.docker;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.ContainerGoneException;
+import io.isol8.engine.Interaction;
 import io.isol8.engine.OutputSink;
 import io.isol8.engine.RunOutcome;
 import io.isol8.engine.Sandbox;
@@ -45,7 +46,12 @@ final class DockerSandbox implements Sandbox {
 
     @Override
     public RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel) {
-        return noticingGone(() -> phases.run(spec, sink, cancel));
+        return noticingGone(() -> phases.run(spec, sink, cancel, null));
+    }
+
+    @Override
+    public RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel, Interaction interaction) {
+        return noticingGone(() -> phases.run(spec, sink, cancel, interaction));
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.isol8.engine.docker;
 
 import io.isol8.core.ExecutionSpec;
 import io.isol8.engine.CancelSignal;
+import io.isol8.engine.Interaction;
 import io.isol8.engine.OutputChannel;
 import io.isol8.engine.OutputSink;
 import io.isol8.engine.Phase;
@@ -35,9 +36,14 @@ final class PhaseRunner {
         this.onKillFailed = onKillFailed;
     }
 
-    RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel) {
+    /**
+     * Runs every phase of {@code spec}.
+     *
+     * @param interaction the code phase's live input (api.md §14.2), or null: stdin is {@code spec.stdin()}
+     */
+    RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel, Interaction interaction) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.timeoutMs());
-        byte[] staged = Staging.archive(spec).toBytes();
+        byte[] staged = Staging.archive(spec, interaction == null).toBytes();
         List<String> env = Staging.env(spec);
         var secrets = spec.secrets().values();
 
@@ -68,8 +74,10 @@ final class PhaseRunner {
         }
         Optional<Message.Stats> before = spawner.counters();
         long start = System.nanoTime();
-        Spawner.Ended r = phase(PhaseCommands.code(spec), staged, spec.workdir(), !spec.stdin().isEmpty(),
-                Staging.codeFile(spec).orElse("-"), env, out, err, Phase.CODE, deadline, cancel);
+        Spawner.Ended r = interaction == null
+                ? phase(PhaseCommands.code(spec), staged, spec.workdir(), !spec.stdin().isEmpty(),
+                        Staging.codeFile(spec).orElse("-"), env, out, err, Phase.CODE, deadline, cancel)
+                : interactive(spec, staged, env, out, err, interaction, deadline, cancel);
         long durationMs = TimeUnit.NANOSECONDS.toMillis(Math.min(System.nanoTime(), deadline) - start);
         if (r.deadlineHit()) {
             durationMs = spec.timeoutMs();
@@ -117,6 +125,26 @@ final class PhaseRunner {
         } finally {
             out.endPhase(phase);
             err.endPhase(phase);
+        }
+    }
+
+    /**
+     * The code phase of an interactive run: the launcher stages the archive, then the program reads the rest of
+     * its stdin, which starts with {@code spec.stdin()} and stays open for {@code interaction}.
+     */
+    private Spawner.Ended interactive(ExecutionSpec spec, byte[] staged, List<String> env, OutputChannel out,
+                                      OutputChannel err, Interaction interaction, long deadline, CancelSignal cancel) {
+        byte[] first = spec.stdin().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] input = java.util.Arrays.copyOf(staged, staged.length + first.length);
+        System.arraycopy(first, 0, input, staged.length, first.length);
+        List<String> cmd = Staging.interactiveLauncher(staged.length, spec.workdir(),
+                Staging.codeFile(spec).orElse("-"), PhaseCommands.code(spec));
+        try {
+            return spawner.runInteractive(cmd, env, input, interaction,
+                    (isErr, bytes) -> (isErr ? err : out).write(bytes, 0, bytes.length, Phase.CODE), deadline, cancel);
+        } finally {
+            out.endPhase(Phase.CODE);
+            err.endPhase(Phase.CODE);
         }
     }
 

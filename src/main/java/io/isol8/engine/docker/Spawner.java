@@ -1,6 +1,7 @@
 package io.isol8.engine.docker;
 
 import io.isol8.engine.CancelSignal;
+import io.isol8.engine.Interaction;
 import io.isol8.engine.agent.Message;
 
 import java.util.List;
@@ -28,6 +29,17 @@ interface Spawner {
      */
     Ended run(List<String> cmd, List<String> env, byte[] stdin, ExecRunner.FrameHandler handler, long deadlineNanos,
               CancelSignal cancel);
+
+    /**
+     * As {@link #run}, but the program's stdin stays open after {@code stdin}: it then gets the data, end, signals
+     * and resizes of {@code interaction}, which also hears when the program has started.
+     *
+     * @throws UnsupportedOperationException this spawner cannot feed a live program (docker exec)
+     */
+    default Ended runInteractive(List<String> cmd, List<String> env, byte[] stdin, Interaction interaction,
+                                 ExecRunner.FrameHandler handler, long deadlineNanos, CancelSignal cancel) {
+        throw new UnsupportedOperationException("interactive runs need the agent executor");
+    }
 
     /** Runs a helper and collects its stdout (at most {@code maxBytes}, the rest is dropped). */
     default Captured capture(List<String> cmd, long maxBytes, long deadlineNanos) {

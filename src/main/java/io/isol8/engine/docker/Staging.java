@@ -24,9 +24,14 @@ final class Staging {
 
     /** The staging archive of an execution, entries in the order of sandbox.md §3.2. */
     static StagingArchive archive(ExecutionSpec spec) {
+        return archive(spec, true);
+    }
+
+    /** As {@link #archive(ExecutionSpec)}; {@code withStdin} false leaves the stdin file out (interactive runs). */
+    static StagingArchive archive(ExecutionSpec spec, boolean withStdin) {
         StagingArchive archive = new StagingArchive();
         spec.files().forEach((path, text) -> archive.add(path, utf8(text)));
-        if (!spec.stdin().isEmpty()) {
+        if (withStdin && !spec.stdin().isEmpty()) {
             archive.add(DIR + "stdin", utf8(spec.stdin()));
         }
         spec.setupScript().ifPresent(s -> archive.add(SETUP_SCRIPT, utf8(s)));
@@ -59,6 +64,17 @@ final class Staging {
         List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", Scripts.LAUNCHER, "isol8",
                 Integer.toString(stagedBytes), workdir, programStdin ? "file" : "none", Long.toString(backstopSecs),
                 removeAfter));
+        cmd.addAll(command);
+        return cmd;
+    }
+
+    /**
+     * The launcher of an interactive code phase ({@link Scripts#INTERACTIVE_LAUNCHER}): stages {@code stagedBytes},
+     * then the program keeps the rest of the stdin stream and shares the run's process group.
+     */
+    static List<String> interactiveLauncher(int stagedBytes, String workdir, String removeAfter, List<String> command) {
+        List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", Scripts.INTERACTIVE_LAUNCHER, "isol8",
+                Integer.toString(stagedBytes), workdir, removeAfter));
         cmd.addAll(command);
         return cmd;
     }
