@@ -24,14 +24,30 @@ final class Staging {
 
     /** The staging archive of an execution, entries in the order of sandbox.md §3.2. */
     static StagingArchive archive(ExecutionSpec spec) {
+        return archive(spec, true);
+    }
+
+    /**
+     * The staging archive without the stdin and cmd entries: the agent hands the program its stdin and the command
+     * line directly (sandbox.md §15), so only files, the setup script and the code are written.
+     */
+    static StagingArchive agentArchive(ExecutionSpec spec) {
+        return archive(spec, false);
+    }
+
+    private static StagingArchive archive(ExecutionSpec spec, boolean stdinAndCmd) {
         StagingArchive archive = new StagingArchive();
         spec.files().forEach((path, text) -> archive.add(path, utf8(text)));
-        if (!spec.stdin().isEmpty()) {
+        if (stdinAndCmd && !spec.stdin().isEmpty()) {
             archive.add(DIR + "stdin", utf8(spec.stdin()));
         }
         spec.setupScript().ifPresent(s -> archive.add(SETUP_SCRIPT, utf8(s)));
         switch (spec.source()) {
-            case Source.Command c -> archive.add(DIR + "cmd", utf8(c.command()));
+            case Source.Command c -> {
+                if (stdinAndCmd) {
+                    archive.add(DIR + "cmd", utf8(c.command()));
+                }
+            }
             case Source.Code c -> archive.add(codeFile(spec).orElseThrow(), utf8(c.text()));
         }
         return archive;
