@@ -31,9 +31,10 @@ long frame_decode(const uint8_t *buf, size_t n, struct frame *f) {
         int ok;
         switch (buf[4]) {
         case T_RUN: ok = plen >= 4 + 1 + 4 + 4 + 4; break;
-        case T_STDIN: ok = plen >= 1; break;
+        case T_STDIN: case T_PUT: ok = plen >= 1; break;
         case T_SIGNAL: ok = plen == 1; break;
-        case T_STDIN_END: case T_KILL_ALL: case T_STATS: ok = plen == 0; break;
+        case T_STDIN_END: case T_KILL_ALL: case T_STATS: case T_PUT_END: ok = plen == 0; break;
+        case T_GET: case T_OUTPUTS: ok = plen >= 8 + 4; break;
         default: ok = 0;
         }
         if (!ok) return -1;
@@ -89,8 +90,31 @@ int run_decode(const uint8_t *p, uint32_t len, struct run_req *r, char *arena) {
         return -1;
     if (take_strings(&p, end, &arena, r->envp, RUN_MAX_ENV, &r->envc, &r->error, "more than 1024 env entries"))
         return -1;
+    r->remove_after = NULL;
+    if (p != end && take_string(&p, end, &arena, &r->remove_after, &r->error)) return -1;   /* optional */
+    if (r->remove_after && !*r->remove_after) r->remove_after = NULL;
     if (p != end) return -1;
     if (!r->error && r->argc == 0) r->error = "argv is empty";
     if (!r->error && r->stdin_mode > 1) r->error = "unknown stdinMode";
+    return 0;
+}
+
+int files_decode(const uint8_t *p, uint32_t len, int many, struct files_req *r, char *arena) {
+    const uint8_t *end = p + len;
+    r->error = NULL;
+    if (len < 12) return -1;
+    r->max_bytes = (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
+    p += 8;
+    if (many) {
+        if (take_strings(&p, end, &arena, r->paths, OUTPUTS_MAX_PATHS, &r->count, &r->error,
+                         "more than 256 paths")) return -1;
+    } else {
+        if (take_string(&p, end, &arena, &r->paths[0], &r->error)) return -1;
+        r->paths[1] = NULL;
+        r->count = 1;
+    }
+    if (p != end) return -1;
+    for (uint32_t i = 0; !r->error && i < r->count && i < OUTPUTS_MAX_PATHS; i++)
+        if (r->paths[i][0] != '/') r->error = "a path is not absolute";
     return 0;
 }

@@ -12,11 +12,13 @@
 #define FRAME_MAX_TOTAL (4 + FRAME_MAX_LENGTH)
 #define RUN_MAX_ARGV 256
 #define RUN_MAX_ENV 1024
+#define OUTPUTS_MAX_PATHS 256
 
 enum {
     T_RUN = 0x01, T_STDIN = 0x02, T_STDIN_END = 0x03, T_SIGNAL = 0x04, T_KILL_ALL = 0x05, T_STATS = 0x06,
+    T_PUT = 0x07, T_PUT_END = 0x08, T_GET = 0x09, T_OUTPUTS = 0x0A,
     T_HELLO = 0x80, T_STARTED = 0x81, T_STDOUT = 0x82, T_STDERR = 0x83, T_EXIT = 0x84, T_ERROR = 0x85,
-    T_STATS_REPLY = 0x86, T_DONE = 0x87, T_ACK = 0x88
+    T_STATS_REPLY = 0x86, T_DONE = 0x87, T_ACK = 0x88, T_DATA = 0x89
 };
 
 struct frame {
@@ -34,17 +36,30 @@ struct run_req {
     char *argv[RUN_MAX_ARGV + 1];                    /* NULL-terminated */
     char *envp[RUN_MAX_ENV + 1];                     /* NULL-terminated */
     uint32_t argc, envc;
+    char *remove_after;                              /* NULL when absent or empty */
     const char *error;                               /* set when a limit is broken (answered with error) */
 };
 
+/* A decoded get (one path) or outputs (up to OUTPUTS_MAX_PATHS) request; strings in the caller's arena. */
+struct files_req {
+    uint64_t max_bytes;
+    char *paths[OUTPUTS_MAX_PATHS + 1];              /* NULL-terminated */
+    uint32_t count;
+    const char *error;
+};
+
 /* The frame at buf[0..n): returns its total size when complete and valid (a server -> agent type with
- * a payload of the right shape for stdin, stdin-end, signal, kill-all, stats), 0 when more bytes are
+ * a payload of the right shape for stdin, stdin-end, signal, kill-all, stats, put, put-end), 0 when more bytes are
  * needed, -1 when the channel must be dropped (length out of range, unknown type, bad payload size). */
 long frame_decode(const uint8_t *buf, size_t n, struct frame *f);
 
 /* Decodes a run payload. arena needs FRAME_MAX_PAYLOAD bytes. Returns -1 when the payload does not
  * parse (drop the channel), else 0; r->error is non-NULL when a limit is broken. */
 int run_decode(const uint8_t *p, uint32_t len, struct run_req *r, char *arena);
+
+/* Decodes a get (u64 max, string path) or outputs (u64 max, strings paths) payload; same contract as
+ * run_decode. */
+int files_decode(const uint8_t *p, uint32_t len, int many, struct files_req *r, char *arena);
 
 /* Writes a frame header for a payload of len bytes (len <= FRAME_MAX_PAYLOAD). */
 void frame_header(uint8_t *out, uint8_t type, uint32_t id, uint32_t len);

@@ -36,7 +36,7 @@
 #include "frame.h"
 
 #ifndef AGENT_VERSION
-#define AGENT_VERSION "1.0.0"
+#define AGENT_VERSION "1.1.0"
 #endif
 #define PROTOCOL_VERSION 1
 #define MAX_RUNS 4
@@ -62,6 +62,7 @@ struct run {
     int64_t start_us, deadline_us, grace_end_us;
     int timed_out;
     uint64_t oom_before;
+    char remove_after[4096];          /* unlinked once the process is reaped; empty for none */
 };
 
 static struct run runs[MAX_RUNS];
@@ -72,6 +73,7 @@ static uint8_t outbuf[OUT_CAP];
 static size_t out_start, out_end;
 static char arena[FRAME_MAX_PAYLOAD];
 static struct run_req req;
+static struct files_req freq;
 static int is_pid1, sweeping, chan_eof;
 static uint32_t kill_all_ids[MAX_KILL_ALL];
 static int kill_all_count;
@@ -283,6 +285,24 @@ static void child_exec(char **argv, char **envp) {
     child_fail("execve", file, err);
 }
 
+/* mkdir -p: creates the missing folders of path (mode 0755 before the umask); existing ones are left as
+ * they are. With last == 0 the final component is not created (it is a file's name). */
+static int mkdirs(const char *path, int last) {
+    char b[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof b) { errno = ENAMETOOLONG; return -1; }
+    memcpy(b, path, n + 1);
+    for (char *p = b + 1;; p++) {
+        if (*p && *p != '/') continue;
+        if (!*p && !last) return 0;
+        char c = *p;
+        *p = 0;
+        if (mkdir(b, 0755) != 0 && errno != EEXIST) return -1;
+        if (!c) return 0;
+        *p = c;
+    }
+}
+
 static void child(struct run_req *q, int in, int out, int err) {
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
@@ -295,7 +315,7 @@ static void child(struct run_req *q, int in, int out, int err) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (chdir(q->cwd) != 0) child_fail("chdir", q->cwd, errno);
+    if ((mkdirs(q->cwd, 1) != 0 && errno != EEXIST) || chdir(q->cwd) != 0) child_fail("chdir", q->cwd, errno);
     child_exec(q->argv, q->envp);
 }
 
@@ -338,6 +358,7 @@ static void start_run(uint32_t id, struct run_req *q) {
     r->fd_out = out[0];
     r->fd_err = err[0];
     r->stdin_mode = q->stdin_mode;
+    if (q->remove_after) snprintf(r->remove_after, sizeof r->remove_after, "%s", q->remove_after);
     if (r->fd_in >= 0) set_nonblock(r->fd_in);
     set_nonblock(r->fd_out);
     set_nonblock(r->fd_err);
@@ -366,11 +387,295 @@ static void close_stdin(struct run *r) {
     r->stdin_mode = 0;
 }
 
+/* ---- put: a tar stream written into the container (sandbox.md §3.2) ------------------------------ */
+
+/* One put at a time. Its tar stream arrives in put frames and is written as it comes, synchronously:
+ * regular files (ustar, with PAX "path" and "size" records) and folders; parent folders are created,
+ * an existing file is replaced (unlinked first, as tar does). The first failure is kept and the rest of
+ * the stream is discarded; put-end answers done or error with that failure. */
+enum { P_HEADER, P_PAX, P_DATA, P_SKIP, P_END };
+static struct {
+    int active, state, fd;
+    uint32_t id;
+    uint8_t block[512];
+    size_t fill;                      /* bytes of block (P_HEADER) or of pax (P_PAX) */
+    uint64_t left, pad;               /* bytes of the entry's data still to come, then of padding */
+    char pax[16384];
+    char pax_path[4096], path[4096];
+    int64_t pax_size;                 /* -1 when the PAX header had no size */
+    char error[300];
+} put = {.fd = -1};
+
+static void put_fail(const char *fmt, ...) {
+    if (put.error[0]) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(put.error, sizeof put.error, fmt, ap);
+    va_end(ap);
+    if (put.fd >= 0) {
+        close(put.fd);
+        put.fd = -1;
+        unlink(put.path);             /* a partial file only takes space */
+    }
+}
+
+static uint64_t tar_number(const uint8_t *f, size_t n) {
+    uint64_t v = 0;
+    if (f[0] & 0x80) {                /* base-256 */
+        for (size_t i = 1; i < n; i++) v = v << 8 | f[i];
+        return v;
+    }
+    for (size_t i = 0; i < n && f[i]; i++)
+        if (f[i] >= '0' && f[i] <= '7') v = v << 3 | (uint64_t)(f[i] - '0');
+    return v;
+}
+
+static int tar_checksum_ok(const uint8_t *b) {
+    uint64_t sum = 0;
+    for (int i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? ' ' : b[i];
+    return sum == tar_number(b + 148, 8);
+}
+
+/* Reads "len key=value\n" records; keeps path and size. */
+static void pax_parse(size_t n) {
+    for (size_t off = 0; off < n;) {
+        char *end;
+        unsigned long len = strtoul(put.pax + off, &end, 10);
+        if (len == 0 || off + len > n || *end != ' ' || put.pax[off + len - 1] != '\n') {
+            put_fail("bad PAX header");
+            return;
+        }
+        char *kv = end + 1, *eq = memchr(kv, '=', put.pax + off + len - 1 - kv);
+        if (eq) {
+            size_t vlen = put.pax + off + len - 1 - (eq + 1);
+            if ((size_t)(eq - kv) == 4 && memcmp(kv, "path", 4) == 0) {
+                if (vlen >= sizeof put.pax_path) { put_fail("a path is too long"); return; }
+                memcpy(put.pax_path, eq + 1, vlen);
+                put.pax_path[vlen] = 0;
+            } else if ((size_t)(eq - kv) == 4 && memcmp(kv, "size", 4) == 0) {
+                put.pax_size = (int64_t)strtoull(eq + 1, NULL, 10);
+            }
+        }
+        off += len;
+    }
+}
+
+static int unsafe_path(const char *p) {
+    for (const char *s = p; (s = strstr(s, "..")); s += 2)
+        if ((s == p || s[-1] == '/') && (s[2] == 0 || s[2] == '/')) return 1;
+    return 0;
+}
+
+static void put_header(void) {
+    const uint8_t *b = put.block;
+    int zero = 1;
+    for (int i = 0; i < 512 && zero; i++) zero = !b[i];
+    if (zero) { put.state = P_END; return; }
+    if (!tar_checksum_ok(b)) { put_fail("bad tar header"); return; }
+    uint64_t size = tar_number(b + 124, 12);
+    uint8_t type = b[156];
+    if (type == 'x' || type == 'g') {
+        if (size >= sizeof put.pax) { put_fail("PAX header too large"); return; }
+        put.left = size;
+        put.pad = (512 - size % 512) % 512;
+        put.fill = 0;
+        put.state = type == 'x' ? P_PAX : P_SKIP;
+        return;
+    }
+    char name[4096];
+    if (put.pax_path[0]) {
+        snprintf(name, sizeof name, "%s", put.pax_path);
+    } else if (memcmp(b + 257, "ustar", 5) == 0 && b[345]) {
+        snprintf(name, sizeof name, "%.155s/%.100s", (const char *)b + 345, (const char *)b);
+    } else {
+        snprintf(name, sizeof name, "%.100s", (const char *)b);
+    }
+    if (put.pax_size >= 0) size = (uint64_t)put.pax_size;
+    put.pax_path[0] = 0;
+    put.pax_size = -1;
+    const char *rel = name;
+    while (*rel == '/') rel++;
+    size_t len = strlen(rel);
+    while (len && rel[len - 1] == '/') len--;
+    if (!len || unsafe_path(rel) || len + 2 > sizeof put.path) { put_fail("unsafe path in archive: %s", name); return; }
+    snprintf(put.path, sizeof put.path, "/%.*s", (int)len, rel);
+    put.left = size;
+    put.pad = (512 - size % 512) % 512;
+    put.state = P_SKIP;
+    if (type == '5') {
+        if (mkdirs(put.path, 1) != 0 && errno != EEXIST) put_fail("%s: %s", put.path, strerror(errno));
+        return;
+    }
+    if (type != '0' && type != 0) { put_fail("%s: unsupported entry type", put.path); return; }
+    if (mkdirs(put.path, 0) != 0) { put_fail("%s: %s", put.path, strerror(errno)); return; }
+    if (unlink(put.path) != 0 && errno != ENOENT) { put_fail("%s: %s", put.path, strerror(errno)); return; }
+    put.fd = open(put.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (put.fd < 0) { put_fail("%s: %s", put.path, strerror(errno)); return; }
+    put.state = P_DATA;
+}
+
+static void put_bytes(const uint8_t *p, size_t n) {
+    while (n && !put.error[0]) {
+        size_t k;
+        switch (put.state) {
+        case P_HEADER:
+            k = 512 - put.fill < n ? 512 - put.fill : n;
+            memcpy(put.block + put.fill, p, k);
+            put.fill += k;
+            if (put.fill == 512) { put.fill = 0; put_header(); }
+            break;
+        case P_PAX:
+            k = put.left < n ? put.left : n;
+            memcpy(put.pax + put.fill, p, k);
+            put.fill += k;
+            put.left -= k;
+            if (!put.left) { pax_parse(put.fill); put.fill = 0; put.state = P_SKIP; }
+            break;
+        case P_DATA:
+            k = put.left < n ? put.left : n;
+            if (k) {
+                ssize_t w = write(put.fd, p, k);
+                if (w < 0 && errno == EINTR) continue;
+                if (w <= 0) { put_fail("%s: %s", put.path, w < 0 ? strerror(errno) : "short write"); return; }
+                k = (size_t)w;
+                put.left -= k;
+            }
+            break;
+        case P_SKIP:                  /* the rest of an entry we do not write, then its padding */
+            if (put.left) { k = put.left < n ? put.left : n; put.left -= k; }
+            else { k = put.pad < n ? put.pad : n; put.pad -= k; }
+            break;
+        default:                      /* end blocks and record padding */
+            k = n;
+        }
+        p += k;
+        n -= k;
+        if (put.state == P_DATA && !put.left) { close(put.fd); put.fd = -1; put.state = P_SKIP; }
+        if (put.state == P_SKIP && !put.left && !put.pad) put.state = P_HEADER;
+    }
+}
+
+/* put-end: answers done, or error with the first failure (or a stream that stopped inside an entry). */
+static void put_end(uint32_t id) {
+    if (!put.active || put.id != id) { emit_error(id, "no put in progress for this id"); return; }
+    if (!put.error[0] && put.state != P_END && !(put.state == P_HEADER && put.fill == 0))
+        put_fail("truncated archive");
+    if (put.fd >= 0) close(put.fd);
+    if (put.error[0]) emit_error(id, "%s", put.error);
+    else emit(T_DONE, id, NULL, 0);
+    put.active = 0;
+    put.fd = -1;
+}
+
+/* A put frame; -1 (drop the channel) when another put is in progress. */
+static int put_data(uint32_t id, const uint8_t *p, size_t n) {
+    if (put.active && put.id != id) { diag("isol8-agent: put frame for id %u during put %u", id, put.id); return -1; }
+    if (!put.active) {
+        put.active = 1;
+        put.id = id;
+        put.state = P_HEADER;
+        put.fill = 0;
+        put.fd = -1;
+        put.pax_path[0] = 0;
+        put.pax_size = -1;
+        put.error[0] = 0;
+    }
+    put_bytes(p, n);
+    return 0;
+}
+
+/* ---- get and outputs: files out of the container --------------------------------------------------- */
+
+/* One transfer at a time, sent as data frames while the output buffer has room (like a run's pipes):
+ * get sends one file's bytes; outputs sends, for each readable regular file while the running total stays
+ * within the maximum, a record "string path, u64 size" then exactly size bytes (a file that shrank while
+ * read is padded with zeros, one that grew is cut). Then done. */
+static struct {
+    int active, many, fd;
+    uint32_t id, next, count;
+    uint64_t max, total, left;
+    char arena[FRAME_MAX_PAYLOAD];
+    char *paths[OUTPUTS_MAX_PATHS + 1];
+} xfer = {.fd = -1};
+
+static void start_transfer(uint32_t id, int many) {
+    if (freq.error) { emit_error(id, "%s", freq.error); return; }
+    if (xfer.active) { emit_error(id, "another transfer is in progress"); return; }
+    if (!many) {
+        int fd = open(freq.paths[0], O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0) { emit_error(id, errno == ENOENT || errno == ENOTDIR || errno == EACCES ? "not found" : "cannot open: %s", strerror(errno)); return; }
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { close(fd); emit_error(id, "not a regular file"); return; }
+        if ((uint64_t)st.st_size > freq.max_bytes) { close(fd); emit_error(id, "too large"); return; }
+        xfer.fd = fd;
+        xfer.left = (uint64_t)st.st_size;
+    }
+    xfer.active = 1;
+    xfer.many = many;
+    xfer.id = id;
+    xfer.max = freq.max_bytes;
+    xfer.total = 0;
+    xfer.next = 0;
+    xfer.count = 0;
+    if (many) {                       /* the request's strings live in an arena reused by the next frame */
+        char *a = xfer.arena;
+        for (uint32_t i = 0; i < freq.count; i++) {
+            size_t n = strlen(freq.paths[i]) + 1;
+            memcpy(a, freq.paths[i], n);
+            xfer.paths[xfer.count++] = a;
+            a += n;
+        }
+    }
+}
+
+static int pipes_readable(void);
+
+/* Sends what the output buffer takes of the transfer. */
+static void pump_transfer(void) {
+    while (xfer.active && pipes_readable()) {
+        if (xfer.fd < 0 && !xfer.many) { emit(T_DONE, xfer.id, NULL, 0); xfer.active = 0; return; }
+        if (xfer.fd < 0) {
+            if (xfer.next == xfer.count) { emit(T_DONE, xfer.id, NULL, 0); xfer.active = 0; return; }
+            const char *path = xfer.paths[xfer.next++];
+            int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+            struct stat st;
+            if (fd < 0) continue;
+            if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > xfer.max - xfer.total) {
+                close(fd);
+                continue;
+            }
+            size_t n = strlen(path);
+            if (n > 4096) { close(fd); continue; }
+            uint8_t b[4 + 4096 + 8], *q = put_u32(b, (uint32_t)n);
+            memcpy(q, path, n);
+            put_u64(q + n, (uint64_t)st.st_size);
+            emit(T_DATA, xfer.id, b, 4 + n + 8);
+            xfer.fd = fd;
+            xfer.left = (uint64_t)st.st_size;
+            xfer.total += xfer.left;
+            continue;
+        }
+        if (!xfer.left) { close_fd(&xfer.fd); continue; }
+        uint8_t *p = out_room(FRAME_MAX_TOTAL);
+        size_t want = xfer.left < FRAME_MAX_PAYLOAD ? xfer.left : FRAME_MAX_PAYLOAD;
+        ssize_t n;
+        do n = read(xfer.fd, p + FRAME_HEADER, want); while (n < 0 && errno == EINTR);
+        if (n <= 0) {                 /* the file shrank or cannot be read */
+            if (!xfer.many) { close_fd(&xfer.fd); continue; }
+            memset(p + FRAME_HEADER, 0, want);
+            n = (ssize_t)want;
+        }
+        frame_header(p, T_DATA, xfer.id, (uint32_t)n);
+        out_end += FRAME_HEADER + n;
+        xfer.left -= (uint64_t)n;
+    }
+}
+
 /* ---- incoming frames --------------------------------------------------------------------------- */
 
 /* Acts on one frame; returns -1 when the channel must be dropped. */
 static int handle(const struct frame *f) {
-    struct run *r = f->type == T_RUN || f->type == T_KILL_ALL || f->type == T_STATS ? NULL : find_run(f->id);
+    struct run *r = f->type == T_STDIN || f->type == T_STDIN_END || f->type == T_SIGNAL ? find_run(f->id) : NULL;
     switch (f->type) {
     case T_RUN:
         if (run_decode(f->payload, f->len, &req, arena)) return -1;
@@ -408,6 +713,16 @@ static int handle(const struct frame *f) {
         return 0;
     case T_STATS:
         emit_stats(f->id);
+        return 0;
+    case T_PUT:
+        return put_data(f->id, f->payload, f->len);
+    case T_PUT_END:
+        put_end(f->id);
+        return 0;
+    case T_GET:
+    case T_OUTPUTS:
+        if (files_decode(f->payload, f->len, f->type == T_OUTPUTS, &freq, arena)) return -1;
+        start_transfer(f->id, f->type == T_OUTPUTS);
         return 0;
     }
     return -1;
@@ -451,6 +766,7 @@ static void reap(void) {
                 r->ru = ru;
                 r->grace_end_us = now_us() + GRACE_US;
                 close_stdin(r);
+                if (r->remove_after[0]) unlink(r->remove_after);
             }
         }
     }
@@ -593,6 +909,7 @@ int main(int argc, char **argv) {
         reap();
         if (process_input()) end(1);
         finish_runs(now);             /* after the input: a stdin-end or a dropped stdin needs no wake-up */
+        pump_transfer();
         if (chan_eof) end(0);
 
         struct pollfd pf[3 + 3 * MAX_RUNS];
@@ -621,6 +938,7 @@ int main(int argc, char **argv) {
                 wake = r->grace_end_us;
         }
         if (sweeping && (wake < 0 || now + SWEEP_RETRY_US < wake)) wake = now + SWEEP_RETRY_US;
+        if (xfer.active && readable) wake = now;
         int timeout = -1;
         if (wake >= 0) timeout = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
         if (poll(pf, n, timeout) < 0) {

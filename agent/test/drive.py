@@ -9,6 +9,7 @@ Without Docker (or without the image) the tests are skipped (exit 0), unless --r
 """
 import argparse
 import hashlib
+import io
 import os
 import queue
 import secrets
@@ -16,13 +17,14 @@ import statistics
 import struct
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 
-RUN, STDIN, STDIN_END, SIGNAL, KILL_ALL, STATS = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
-HELLO, STARTED, STDOUT, STDERR, EXIT, ERROR, STATS_REPLY, DONE, ACK = range(0x80, 0x89)
+RUN, STDIN, STDIN_END, SIGNAL, KILL_ALL, STATS, PUT, PUT_END, GET, OUTPUTS = range(0x01, 0x0B)
+HELLO, STARTED, STDOUT, STDERR, EXIT, ERROR, STATS_REPLY, DONE, ACK, DATA = range(0x80, 0x8A)
 NAMES = {HELLO: "hello", STARTED: "started", STDOUT: "stdout", STDERR: "stderr", EXIT: "exit", ERROR: "error",
-         STATS_REPLY: "stats", DONE: "done", ACK: "ack"}
+         STATS_REPLY: "stats", DONE: "done", ACK: "ack", DATA: "data"}
 ENV = ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/sandbox", "LANG=C.UTF-8"]
 CREDIT = 256 * 1024
 HARDENING = ["--user", "1000:1000", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--read-only",
@@ -48,8 +50,22 @@ def strings(items):
     return struct.pack(">I", len(items)) + b"".join(string(s) for s in items)
 
 
-def run_payload(argv, env=None, cwd="/sandbox", deadline_ms=0, stdin_mode=0):
-    return struct.pack(">IB", deadline_ms, stdin_mode) + string(cwd) + strings(argv) + strings(ENV if env is None else env)
+def run_payload(argv, env=None, cwd="/sandbox", deadline_ms=0, stdin_mode=0, remove_after=None):
+    p = struct.pack(">IB", deadline_ms, stdin_mode) + string(cwd) + strings(argv) + strings(ENV if env is None else env)
+    return p if remove_after is None else p + string(remove_after)
+
+
+def tar_of(files, fmt=tarfile.PAX_FORMAT):
+    """A tar archive like the server's staging archive: regular files, 0644, owner 0."""
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=fmt) as t:
+        for path, content in files.items():
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size = len(content)
+            info.mode = 0o644
+            info.mtime = time.time()
+            t.addfile(info, io.BytesIO(content))
+    return b.getvalue()
 
 
 class Exit:
@@ -193,6 +209,51 @@ class Agent:
         _, _, payload, _ = self.next(10, lambda k, r: r == rid and k == STATS_REPLY)
         return dict(zip(["memory", "memory_peak", "oom_kills", "cpu_ns", "net_rx", "net_tx"],
                         struct.unpack(">6Q", payload)))
+
+    def put(self, archive, chunk=65536):
+        """Sends a tar stream; returns None (done) or the error message."""
+        rid = self.new_id()
+        for i in range(0, len(archive), chunk):
+            self.send(PUT, rid, archive[i:i + chunk])
+        self.send(PUT_END, rid)
+        kind, _, payload, _ = self.next(10, lambda k, r: r == rid)
+        assert kind in (DONE, ERROR), NAMES.get(kind, kind)
+        return None if kind == DONE else payload[4:].decode()
+
+    def transfer(self, kind, payload):
+        """Sends get or outputs; returns (data bytes, None) or (None, error message)."""
+        rid = self.new_id()
+        self.send(kind, rid, payload)
+        data = bytearray()
+        while True:
+            k, _, p, _ = self.next(20, lambda kk, r: r == rid)
+            if k == DATA:
+                assert p, "empty data frame"
+                data += p
+            elif k == DONE:
+                return bytes(data), None
+            elif k == ERROR:
+                assert not data, "error after data"
+                return None, p[4:].decode()
+            else:
+                raise AssertionError(f"unexpected {NAMES.get(k, k)}")
+
+    def get(self, path, max_bytes=1 << 20):
+        return self.transfer(GET, struct.pack(">Q", max_bytes) + string(path))
+
+    def outputs(self, paths, max_total=1 << 20):
+        data, err = self.transfer(OUTPUTS, struct.pack(">Q", max_total) + strings(paths))
+        assert err is None, err
+        files, off = [], 0
+        while off < len(data):
+            n = struct.unpack(">I", data[off:off + 4])[0]
+            path = data[off + 4:off + 4 + n].decode()
+            size = struct.unpack(">Q", data[off + 4 + n:off + 12 + n])[0]
+            off += 12 + n
+            files.append((path, data[off:off + size]))
+            off += size
+        assert off == len(data), "records do not add up"
+        return files
 
     def processes(self):
         r = self.run(["ps", "-e", "-o", "pid=,stat=,comm="])
@@ -569,6 +630,92 @@ def test_unknown_type_drops_the_channel():
     assert code == 1, code
 
 
+def test_put_writes_files_with_parents_and_replaces(a):
+    long_name = "/sandbox/" + "d" * 120 + "/" + "f" * 120 + ".txt"
+    files = {"/sandbox/in/a.txt": b"alpha", "/tmp/.isol8/stdin": b"", long_name: b"L" * 70000,
+             "/sandbox/big.bin": os.urandom(300_000)}
+    assert a.put(tar_of(files), chunk=7001) is None
+    for path, content in files.items():
+        data, err = a.get(path)
+        assert err is None and data == content, (path, err, len(data or b""))
+    r = a.sh("stat -c '%a %u' /sandbox/in/a.txt /sandbox/in")
+    assert r.out.decode().split("\n")[:2] == ["644 1000", "755 1000"], r.out
+    assert a.put(tar_of({"/sandbox/in/a.txt": b"b"}, fmt=tarfile.USTAR_FORMAT)) is None
+    assert a.get("/sandbox/in/a.txt") == (b"b", None)
+    a.sh("rm -rf /sandbox/in /sandbox/big.bin /sandbox/ddd* /tmp/.isol8")
+
+
+def test_put_failures_are_errors_and_the_channel_stays(a):
+    a.sh("mkdir -p /sandbox/adir")
+    err = a.put(tar_of({"/sandbox/adir": b"x"}))
+    assert err == "/sandbox/adir: Is a directory", err
+    err = a.put(tar_of({"/etc/x": b"x"}))
+    assert err == "/etc/x: Read-only file system", err
+    err = a.put(tar_of({"/sandbox/../etc/y": b"x"}))
+    assert err.startswith("unsafe path in archive"), err
+    archive = tar_of({"/sandbox/t.txt": b"z" * 2000})
+    err = a.put(archive[:1600])
+    assert err == "truncated archive", err
+    err = a.put(b"\x01" * 512 + b"\0" * 1024)
+    assert err == "bad tar header", err
+    assert a.put(tar_of({"/sandbox/ok.txt": b"ok"})) is None
+    assert a.get("/sandbox/ok.txt") == (b"ok", None)
+    a.sh("rm -rf /sandbox/adir /sandbox/ok.txt /sandbox/t.txt")
+
+
+def test_put_into_a_full_tmpfs_says_no_space_and_leaves_no_partial_file(a):
+    r = a.sh("head -c 62914560 /dev/zero > /sandbox/fill; df -k /sandbox | tail -1")
+    err = a.put(tar_of({"/sandbox/more.bin": b"m" * (8 << 20)}))
+    assert err == "/sandbox/more.bin: No space left on device", (err, r.out)
+    assert a.get("/sandbox/more.bin") == (None, "not found")
+    a.sh("rm -f /sandbox/fill")
+
+
+def test_get_answers(a):
+    a.sh("printf 12345 > /sandbox/five; mkdir -p /sandbox/dir; mkfifo /sandbox/fifo; : > /sandbox/empty")
+    assert a.get("/sandbox/five") == (b"12345", None)
+    assert a.get("/sandbox/five", max_bytes=4) == (None, "too large")
+    assert a.get("/sandbox/empty") == (b"", None)
+    assert a.get("/sandbox/nope") == (None, "not found")
+    assert a.get("/sandbox/dir") == (None, "not a regular file")
+    assert a.get("/sandbox/fifo") == (None, "not a regular file")
+    assert a.get("/proc/1/environ") == (None, "not found")
+    assert a.get("relative") == (None, "a path is not absolute")
+    a.sh("rm -rf /sandbox/five /sandbox/dir /sandbox/fifo /sandbox/empty")
+
+
+def test_outputs_in_order_within_the_budget(a):
+    a.sh("printf aaa > /sandbox/a; printf bbbbb > /sandbox/b; printf cc > /sandbox/c; mkdir -p /sandbox/d")
+    got = a.outputs(["/sandbox/b", "/sandbox/missing", "/sandbox/d", "/sandbox/a", "/sandbox/c"], max_total=8)
+    assert got == [("/sandbox/b", b"bbbbb"), ("/sandbox/a", b"aaa")], got
+    assert a.outputs([]) == []
+    a.sh("head -c 3000000 /dev/urandom > /sandbox/big")
+    big = a.outputs(["/sandbox/big", "/sandbox/c"], max_total=4 << 20)
+    assert [p for p, _ in big] == ["/sandbox/big", "/sandbox/c"] and len(big[0][1]) == 3000000, [p for p, _ in big]
+    data, _ = a.get("/sandbox/big", max_bytes=4 << 20)
+    assert data == big[0][1]
+    a.sh("rm -rf /sandbox/a /sandbox/b /sandbox/c /sandbox/d /sandbox/big")
+
+
+def test_run_creates_its_cwd_and_removes_a_file_after(a):
+    assert a.put(tar_of({"/sandbox/w/x/.isol8_main.sh": b"echo $PWD; cat .isol8_main.sh | wc -c"})) is None
+    r = a.run(["bash", "/sandbox/w/x/.isol8_main.sh"], cwd="/sandbox/w/x", remove_after="/sandbox/w/x/.isol8_main.sh")
+    assert bytes(r.out) == b"/sandbox/w/x\n37\n", (r.out, r.err)
+    assert a.get("/sandbox/w/x/.isol8_main.sh") == (None, "not found")
+    r = a.run(["pwd"], cwd="/sandbox/new/deep")
+    assert bytes(r.out) == b"/sandbox/new/deep\n", (r.out, r.err)
+    a.sh("rm -rf /sandbox/w /sandbox/new")
+
+
+def test_put_frame_for_another_id_during_a_put_drops_the_channel():
+    a = Agent()
+    a.send(PUT, 5, tar_of({"/sandbox/a": b"a"})[:100])
+    a.send(PUT, 6, b"x")
+    code = a.proc.wait(10)
+    a.close()
+    assert code == 1, code
+
+
 MEASURED = {}
 SHARED = [test_hello, test_echo, test_run_is_own_session_with_only_fds_0_to_2, test_env_cwd_and_path_lookup,
           test_exec_failures, test_exit_codes_and_signals, test_run_gets_default_signal_dispositions,
@@ -580,8 +727,11 @@ SHARED = [test_hello, test_echo, test_run_is_own_session_with_only_fds_0_to_2, t
           test_deadline_latency_repeated, test_kill_all, test_stats, test_limits_answered_with_error,
           test_round_trip_of_true, test_program_cannot_kill_or_stop_the_agent,
           test_program_cannot_reach_the_channel, test_orphans_are_reaped,
-          test_output_flood_in_order_with_bounded_memory]
-OWN = [test_oom_flag, test_agent_exits_when_stdin_closes, test_garbage_frame_drops_the_channel,
+          test_output_flood_in_order_with_bounded_memory, test_put_writes_files_with_parents_and_replaces,
+          test_put_failures_are_errors_and_the_channel_stays,
+          test_put_into_a_full_tmpfs_says_no_space_and_leaves_no_partial_file, test_get_answers,
+          test_outputs_in_order_within_the_budget, test_run_creates_its_cwd_and_removes_a_file_after]
+OWN = [test_put_frame_for_another_id_during_a_put_drops_the_channel, test_oom_flag, test_agent_exits_when_stdin_closes, test_garbage_frame_drops_the_channel,
        test_unknown_type_drops_the_channel]
 
 

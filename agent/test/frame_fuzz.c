@@ -26,12 +26,25 @@ static void fail(const char *what, long i) {
 
 /* A plausible frame: one of the server's types with a mostly well-formed payload. */
 static size_t valid(void) {
-    static const uint8_t types[] = {T_RUN, T_STDIN, T_STDIN_END, T_SIGNAL, T_KILL_ALL, T_STATS};
-    uint8_t type = types[next() % 6];
+    static const uint8_t types[] = {T_RUN, T_STDIN, T_STDIN_END, T_SIGNAL, T_KILL_ALL, T_STATS, T_PUT, T_PUT_END,
+                                    T_GET, T_OUTPUTS};
+    uint8_t type = types[next() % 10];
     size_t len = 0;
     uint8_t *p = buf + FRAME_HEADER;
     switch (type) {
-    case T_STDIN: len = 1 + next() % (next() % 8 ? 64 : FRAME_MAX_PAYLOAD); break;
+    case T_STDIN: case T_PUT: len = 1 + next() % (next() % 8 ? 64 : FRAME_MAX_PAYLOAD); break;
+    case T_GET: case T_OUTPUTS: {
+        uint8_t *q = put_u64(p, next());
+        int count = next() % 4;
+        if (type == T_OUTPUTS) q = put_u32(q, count);
+        for (int i = 0; i < (type == T_OUTPUTS ? count : 1); i++) {
+            uint32_t n = next() % 12;
+            q = put_u32(q, n);
+            for (uint32_t k = 0; k < n; k++) *q++ = k == 0 && next() % 4 ? '/' : 'a' + next() % 26;
+        }
+        len = q - p;
+        break;
+    }
     case T_SIGNAL: len = 1; p[0] = next(); break;
     case T_RUN: {
         uint8_t *q = put_u32(p, next() % 10000);
@@ -50,7 +63,7 @@ static size_t valid(void) {
         break;
     }
     }
-    if (type == T_STDIN) for (size_t k = 0; k < len; k++) p[k] = next();
+    if (type == T_STDIN || type == T_PUT) for (size_t k = 0; k < len; k++) p[k] = next();
     frame_header(buf, type, next(), (uint32_t)len);
     return FRAME_HEADER + len;
 }
@@ -70,6 +83,22 @@ static int run_exact(const uint8_t *p, uint32_t len) {
     memcpy(copy, p, len);
     int r = run_decode(copy, len, &req, arena);
     free(copy);
+    return r;
+}
+
+static struct files_req freq;
+
+static int files_exact(const uint8_t *p, uint32_t len, int many) {
+    uint8_t *copy = malloc(len ? len : 1);
+    memcpy(copy, p, len);
+    int r = files_decode(copy, len, many, &freq, arena);
+    free(copy);
+    if (r == 0 && !freq.error) {
+        for (uint32_t k = 0; k < freq.count; k++)
+            if (freq.paths[k] < arena || freq.paths[k] >= arena + sizeof arena || freq.paths[k][0] != '/')
+                return -2;
+        if (freq.paths[freq.count]) return -2;
+    }
     return r;
 }
 
@@ -124,6 +153,11 @@ int main(int argc, char **argv) {
         check(n, i);
         if (r > 0 && f.type == T_RUN) {                       /* the run decoder on every cut of the payload */
             for (int k = 0; k < 4; k++) run_exact(f.payload, next() % (f.len + 1));
+        }
+        if (r > 0 && (f.type == T_GET || f.type == T_OUTPUTS)) {
+            for (int k = 0; k < 4; k++)
+                if (files_exact(f.payload, k ? next() % (f.len + 1) : f.len, f.type == T_OUTPUTS) == -2)
+                    fail("paths outside the arena or not absolute", i);
         }
     }
     printf("frame_fuzz: %ld frames: %ld accepted, %ld need more bytes, %ld rejected\n", iterations, accepted,

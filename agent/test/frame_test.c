@@ -93,6 +93,7 @@ static void test_unknown_and_agent_types_rejected(void) {
     struct frame f;
     int known[256] = {0};
     known[T_RUN] = known[T_STDIN] = known[T_STDIN_END] = known[T_SIGNAL] = known[T_KILL_ALL] = known[T_STATS] = 1;
+    known[T_PUT] = known[T_PUT_END] = known[T_GET] = known[T_OUTPUTS] = 1;
     for (int t = 0; t < 256; t++) {
         if (known[t]) continue;
         size_t n = make(buf, (uint8_t)t, 1, "a", 1);
@@ -117,6 +118,53 @@ static void test_payload_shapes(void) {
     CHECK(frame_decode(buf, n, &f) == -1);
     n = make(buf, T_RUN, 1, "0123456789abcdef", 16);       /* shorter than the smallest run */
     CHECK(frame_decode(buf, n, &f) == -1);
+    n = make(buf, T_PUT, 1, NULL, 0);                      /* empty put */
+    CHECK(frame_decode(buf, n, &f) == -1);
+    n = make(buf, T_PUT_END, 1, "x", 1);
+    CHECK(frame_decode(buf, n, &f) == -1);
+    n = make(buf, T_GET, 1, "01234567abc", 11);             /* shorter than u64 + an empty string */
+    CHECK(frame_decode(buf, n, &f) == -1);
+    n = make(buf, T_OUTPUTS, 1, "01234567abc", 11);
+    CHECK(frame_decode(buf, n, &f) == -1);
+}
+
+static struct files_req freq;
+
+static void test_files_decode(void) {
+    uint8_t p[64];
+    memcpy(p, "\0\0\0\0\0\0\x10\0", 8);
+    put_u32(p + 8, 4); memcpy(p + 12, "/a/b", 4);
+    CHECK(files_decode(p, 16, 0, &freq, arena) == 0);
+    CHECK(freq.error == NULL && freq.count == 1 && freq.max_bytes == 4096 && strcmp(freq.paths[0], "/a/b") == 0);
+    CHECK(freq.paths[1] == NULL);
+    CHECK(files_decode(p, 17, 0, &freq, arena) == -1);      /* trailing byte */
+    CHECK(files_decode(p, 15, 0, &freq, arena) == -1);      /* truncated string */
+    memcpy(p + 12, "a/bc", 4);
+    CHECK(files_decode(p, 16, 0, &freq, arena) == 0 && freq.error != NULL);   /* relative */
+    put_u32(p + 8, 2);
+    put_u32(p + 12, 2); memcpy(p + 16, "/x", 2);
+    put_u32(p + 18, 0);
+    CHECK(files_decode(p, 22, 1, &freq, arena) == 0);
+    CHECK(freq.count == 2 && strcmp(freq.paths[0], "/x") == 0 && freq.error != NULL);   /* "" is not absolute */
+    put_u32(p + 8, 0);
+    CHECK(files_decode(p, 12, 1, &freq, arena) == 0 && freq.count == 0 && freq.paths[0] == NULL);
+    put_u32(p + 8, 1000);                                   /* more strings than bytes */
+    CHECK(files_decode(p, 22, 1, &freq, arena) == -1);
+}
+
+static void test_run_remove_after_is_optional(void) {
+    run_start(0, 0, "/s");
+    p_u32(1); p_str("true", 4);
+    p_u32(0);
+    size_t base = plen;
+    CHECK(run_decode(pay, plen, &req, arena) == 0 && req.remove_after == NULL);
+    p_str("/s/x", 4);
+    CHECK(run_decode(pay, plen, &req, arena) == 0 && strcmp(req.remove_after, "/s/x") == 0);
+    plen = base;
+    p_str("", 0);
+    CHECK(run_decode(pay, plen, &req, arena) == 0 && req.remove_after == NULL);
+    p_u32(0);
+    CHECK(run_decode(pay, plen, &req, arena) == -1);          /* anything after it */
 }
 
 static void test_run_decodes(void) {
@@ -209,6 +257,8 @@ int main(void) {
     test_run_limits();
     test_run_request_errors();
     test_malformed_runs_drop_the_channel();
+    test_files_decode();
+    test_run_remove_after_is_optional();
     printf("frame_test: %d checks, %d failures\n", checks, failures);
     return failures != 0;
 }

@@ -21,9 +21,10 @@ public final class Frames {
     /** The protocol version this codec speaks. */
     public static final int VERSION = 1;
 
-    static final int RUN = 0x01, STDIN = 0x02, STDIN_END = 0x03, SIGNAL = 0x04, KILL_ALL = 0x05, STATS_REQ = 0x06;
+    static final int RUN = 0x01, STDIN = 0x02, STDIN_END = 0x03, SIGNAL = 0x04, KILL_ALL = 0x05, STATS_REQ = 0x06,
+            PUT = 0x07, PUT_END = 0x08, GET = 0x09, OUTPUTS = 0x0A;
     static final int HELLO = 0x80, STARTED = 0x81, STDOUT = 0x82, STDERR = 0x83, EXIT = 0x84, ERROR = 0x85,
-            STATS = 0x86, DONE = 0x87, ACK = 0x88;
+            STATS = 0x86, DONE = 0x87, ACK = 0x88, DATA = 0x89;
 
     private Frames() {
     }
@@ -38,6 +39,9 @@ public final class Frames {
         int type = switch (m) {
             case Message.Run r -> {
                 out.u32(r.deadlineMs()).u8(r.streamStdin() ? 1 : 0).string(r.cwd()).strings(r.argv()).strings(r.env());
+                if (!r.removeAfter().isEmpty()) {
+                    out.string(r.removeAfter());
+                }
                 yield RUN;
             }
             case Message.Stdin s -> {
@@ -51,6 +55,23 @@ public final class Frames {
             }
             case Message.KillAll k -> KILL_ALL;
             case Message.StatsRequest s -> STATS_REQ;
+            case Message.Put p -> {
+                out.data(p.data());
+                yield PUT;
+            }
+            case Message.PutEnd p -> PUT_END;
+            case Message.Get g -> {
+                out.u64(g.maxBytes()).string(g.path());
+                yield GET;
+            }
+            case Message.Outputs o -> {
+                out.u64(o.maxTotal()).strings(o.paths());
+                yield OUTPUTS;
+            }
+            case Message.Data d -> {
+                out.data(d.data());
+                yield DATA;
+            }
             case Message.Hello h -> {
                 out.u32(h.protocolVersion()).u8(h.cgroupVersion()).string(h.agentVersion());
                 yield HELLO;
@@ -111,12 +132,18 @@ public final class Frames {
         In p = new In(in);
         try {
             Message m = switch (type) {
-                case RUN -> new Message.Run(id, p.u32(), p.flag(), p.cString(), p.cStrings(), p.cStrings());
+                case RUN -> new Message.Run(id, p.u32(), p.flag(), p.cString(), p.cStrings(), p.cStrings(),
+                        in.hasRemaining() ? p.cString() : "");
                 case STDIN -> new Message.Stdin(id, p.data());
                 case STDIN_END -> new Message.StdinEnd(id);
                 case SIGNAL -> new Message.Signal(id, p.u8());
                 case KILL_ALL -> new Message.KillAll(id);
                 case STATS_REQ -> new Message.StatsRequest(id);
+                case PUT -> new Message.Put(id, p.data());
+                case PUT_END -> new Message.PutEnd(id);
+                case GET -> new Message.Get(id, in.getLong(), p.cString());
+                case OUTPUTS -> new Message.Outputs(id, in.getLong(), p.cStrings());
+                case DATA -> new Message.Data(id, p.data());
                 case HELLO -> new Message.Hello(id, p.u32(), p.u8(), p.string());
                 case STARTED -> new Message.Started(id, p.u32());
                 case STDOUT -> new Message.Output(id, false, p.data());

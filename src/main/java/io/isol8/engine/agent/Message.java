@@ -13,13 +13,17 @@ public sealed interface Message {
 
     // ---- server → agent
 
-    /** Start a program. {@code deadlineMs} 0 = none; {@code streamStdin} false = /dev/null. */
-    record Run(int id, long deadlineMs, boolean streamStdin, String cwd, List<String> argv, List<String> env)
-            implements Message {
+    /**
+     * Start a program. {@code deadlineMs} 0 = none; {@code streamStdin} false = /dev/null; {@code removeAfter} a
+     * file the agent unlinks when the program has ended, empty for none.
+     */
+    record Run(int id, long deadlineMs, boolean streamStdin, String cwd, List<String> argv, List<String> env,
+               String removeAfter) implements Message {
         public Run {
             argv = List.copyOf(argv);
             env = List.copyOf(env);
             Objects.requireNonNull(cwd, "cwd");
+            Objects.requireNonNull(removeAfter, "removeAfter");
             if (deadlineMs < 0 || deadlineMs > 0xFFFF_FFFFL) {
                 throw new IllegalArgumentException("deadlineMs out of range: " + deadlineMs);
             }
@@ -40,6 +44,25 @@ public sealed interface Message {
 
     /** Ask for the container's counters ({@link Stats}). */
     record StatsRequest(int id) implements Message { }
+
+    /** The next piece (1…65 536 bytes) of a tar stream the agent writes into the container. */
+    record Put(int id, byte[] data) implements Message { }
+
+    /** The put's tar stream is complete: answered with {@link Done} or {@link Error}. */
+    record PutEnd(int id) implements Message { }
+
+    /** Send one regular file of at most {@code maxBytes}: {@link Data} frames, then {@link Done}; or {@link Error}. */
+    record Get(int id, long maxBytes, String path) implements Message { }
+
+    /**
+     * Send the readable regular files among {@code paths} while their total stays within {@code maxTotal}: records
+     * ({@code string path, u64 size, bytes}) in {@link Data} frames, then {@link Done}.
+     */
+    record Outputs(int id, long maxTotal, List<String> paths) implements Message {
+        public Outputs {
+            paths = List.copyOf(paths);
+        }
+    }
 
     // ---- agent → server
 
@@ -73,8 +96,11 @@ public sealed interface Message {
     record Stats(int id, long memoryBytes, long memoryPeakBytes, long oomKills, long cpuNs, long netRxBytes,
                  long netTxBytes) implements Message { }
 
-    /** {@link KillAll} finished. */
+    /** {@link KillAll}, a put, a get or outputs finished. */
     record Done(int id) implements Message { }
+
+    /** The next piece (1…65 536 bytes) of a get's or outputs' answer. */
+    record Data(int id, byte[] data) implements Message { }
 
     /** That many bytes of stdin were written to (or dropped by) the run. */
     record Ack(int id, long bytes) implements Message { }

@@ -1,23 +1,28 @@
 package io.isol8.engine.docker;
 
 import io.isol8.core.Isol8Exception;
+import io.isol8.core.Source;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.ContainerGoneException;
 import io.isol8.engine.Interaction;
 import io.isol8.engine.agent.Frames;
 import io.isol8.engine.agent.Message;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
- * The agent executor (sandbox.md §15): each program is a {@code run} over the container's {@link AgentChannel},
- * with the same command line, environment and working directory as a docker exec would have. Stdin (the staging
- * archive) goes as {@code stdin} frames with at most 256 KiB unacknowledged, then {@code stdin-end}. At the
- * deadline the caller's kill-all ends the program; the agent's own deadline (a little later) is the backstop.
- * Every wait is bounded by the run's deadline; a lost channel is a {@link ContainerGoneException}.
+ * The agent executor (sandbox.md §15): each phase is a {@code put} of the execution's files, setup script and code
+ * (when it stages), then a {@code run} of the program itself over the container's {@link AgentChannel}, in the
+ * workdir, with the request's stdin as {@code stdin} frames (at most 256 KiB unacknowledged) and {@code cmd} as
+ * {@code bash -c}; no shell launcher. At the deadline the caller's kill-all ends the program; the agent's own
+ * deadline (a little later) is the backstop. Every wait is bounded; a lost channel is a
+ * {@link ContainerGoneException}.
  */
 final class AgentSpawner implements Spawner {
     static final int CREDIT_BYTES = 256 * 1024;
@@ -33,25 +38,43 @@ final class AgentSpawner implements Spawner {
     }
 
     @Override
-    public Ended run(List<String> cmd, List<String> env, byte[] stdin, ExecRunner.FrameHandler handler,
-                     long deadlineNanos, CancelSignal cancel) {
-        return run(cmd, env, stdin, null, handler, deadlineNanos, cancel);
+    public Ended phase(Launch l, Interaction interaction, ExecRunner.FrameHandler handler, long deadlineNanos,
+                       CancelSignal cancel) {
+        if (l.stage()) {
+            byte[] archive = Staging.agentArchive(l.spec()).toBytes();
+            if (archive.length > 0) {
+                Answer put = put(archive, deadlineNanos, cancel);
+                if (put.ended() != null) {
+                    return put.ended();
+                }
+                if (put.error() != null) {
+                    handler.frame(true, ("isol8-agent: " + put.error() + "\nisol8: could not write input files")
+                            .getBytes(StandardCharsets.UTF_8));
+                    return new Ended(125, false, false, Optional.empty());
+                }
+            }
+        }
+        List<String> argv = l.command().equals(List.of("@cmd"))
+                ? List.of("bash", "-c", ((Source.Command) l.spec().source()).command()) : l.command();
+        byte[] stdin = l.programStdin() ? l.spec().stdin().getBytes(StandardCharsets.UTF_8) : new byte[0];
+        return execute(argv, l.env(), l.workdir(), stdin, interaction,
+                "-".equals(l.removeAfter()) ? "" : l.removeAfter(), handler, deadlineNanos, cancel);
     }
 
     @Override
-    public Ended runInteractive(List<String> cmd, List<String> env, byte[] stdin, Interaction interaction,
-                                ExecRunner.FrameHandler handler, long deadlineNanos, CancelSignal cancel) {
-        return run(cmd, env, stdin, java.util.Objects.requireNonNull(interaction), handler, deadlineNanos, cancel);
+    public Ended run(List<String> cmd, List<String> env, byte[] stdin, ExecRunner.FrameHandler handler,
+                     long deadlineNanos, CancelSignal cancel) {
+        return execute(cmd, env, "/sandbox", stdin, null, "", handler, deadlineNanos, cancel);
     }
 
     /** One run; with an {@code interaction} its stdin stays open after {@code stdin} for the client's input. */
-    private Ended run(List<String> cmd, List<String> env, byte[] stdin, Interaction interaction,
-                      ExecRunner.FrameHandler handler, long deadlineNanos, CancelSignal cancel) {
+    private Ended execute(List<String> argv, List<String> env, String cwd, byte[] stdin, Interaction interaction,
+                          String removeAfter, ExecRunner.FrameHandler handler, long deadlineNanos, CancelSignal cancel) {
         int id = channel.open(QUEUE);
         try {
             long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
             Message.Run run = new Message.Run(id, Math.min(leftMs + BACKSTOP_MS, 0xFFFF_FFFFL),
-                    stdin.length > 0 || interaction != null, "/sandbox", cmd, env);
+                    stdin.length > 0 || interaction != null, cwd, argv, env, removeAfter);
             send(encodable(run), deadlineNanos);
             if (interaction != null) {
                 interaction.wakeWith(() -> channel.nudge(id));
@@ -164,6 +187,87 @@ final class AgentSpawner implements Spawner {
         }
     }
 
+    /**
+     * The agent's answer to a put or a transfer: {@code data} (transfers) and {@code error} (null when done), or
+     * {@code ended} when the deadline passed or the caller cancelled first.
+     */
+    record Answer(byte[] data, String error, Ended ended) {
+    }
+
+    /** Writes a tar stream into the container. */
+    Answer put(byte[] archive, long deadlineNanos, CancelSignal cancel) {
+        int id = channel.open(4);
+        try {
+            for (int off = 0; off < archive.length; off += Frames.MAX_PAYLOAD) {
+                send(new Message.Put(id, Arrays.copyOfRange(archive, off,
+                        Math.min(archive.length, off + Frames.MAX_PAYLOAD))), deadlineNanos);
+            }
+            send(new Message.PutEnd(id), deadlineNanos);
+            return await(id, Long.MAX_VALUE, deadlineNanos, cancel);
+        } finally {
+            channel.release(id);
+        }
+    }
+
+    /**
+     * Sends a get or outputs request and collects its data, at most {@code maxBytes} (more is an error: the agent
+     * broke its own limit).
+     */
+    Answer fetch(IntFunction<Message> request, long maxBytes, long deadlineNanos) {
+        int id = channel.open(QUEUE);
+        try {
+            send(request.apply(id), deadlineNanos);
+            return await(id, maxBytes, deadlineNanos, new CancelSignal());
+        } finally {
+            channel.release(id);
+        }
+    }
+
+    private Answer await(int id, long maxBytes, long deadlineNanos, CancelSignal cancel) {
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        try {
+            while (true) {
+                if (cancel.isCancelled()) {
+                    return new Answer(null, null, new Ended(-1, false, true, Optional.empty()));
+                }
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return new Answer(null, null, new Ended(-1, true, false, Optional.empty()));
+                }
+                Object item = channel.poll(id, Math.min(left, SLICE_NANOS));
+                switch (item) {
+                    case null -> { }
+                    case Message.Data d -> {
+                        if (data.size() + (long) d.data().length > maxBytes) {
+                            channel.lose("the agent sent more than " + maxBytes + " bytes for a transfer");
+                            throw gone();
+                        }
+                        data.writeBytes(d.data());
+                    }
+                    case Message.Done d -> {
+                        return new Answer(data.toByteArray(), null, null);
+                    }
+                    case Message.Error e -> {
+                        return new Answer(null, e.message(), null);
+                    }
+                    default -> {
+                        if (item == AgentChannel.LOST) {
+                            throw gone();
+                        }
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Answer(null, null, new Ended(-1, false, true, Optional.empty()));
+        }
+    }
+
+    @Override
+    public ContainerFiles files(long maxFileBytes) {
+        return new AgentFiles(this, maxFileBytes);
+    }
+
     @Override
     public boolean oomKilled(Ended ended) {
         return ended.agentExit().map(Message.Exit::oomKilled).orElse(false);
@@ -180,7 +284,7 @@ final class AgentSpawner implements Spawner {
     }
 
     /** Sends a request and waits at most a second for its answer of type {@code answer}; empty otherwise. */
-    private <T> Optional<T> ask(java.util.function.IntFunction<Message> request, Class<T> answer) {
+    private <T> Optional<T> ask(IntFunction<Message> request, Class<T> answer) {
         int id = channel.open(4);
         try {
             long deadline = System.nanoTime() + ANSWER_NANOS;

@@ -32,7 +32,7 @@ final class DockerSandbox implements Sandbox {
     DockerSandbox(String containerId, Spawner spawner, long maxFileBytes, Consumer<String> remove,
                   boolean removeOnClose, Runnable onGone) {
         this.containerId = containerId;
-        this.files = new ContainerFiles(spawner, maxFileBytes);
+        this.files = spawner.files(maxFileBytes);
         this.phases = new PhaseRunner(spawner, files, () -> remove.accept(containerId));
         this.remove = remove;
         this.removeOnClose = removeOnClose;

@@ -69,6 +69,11 @@ final class ExecSpawner implements Spawner {
     }
 
     @Override
+    public ContainerFiles files(long maxFileBytes) {
+        return new ScriptFiles(this, maxFileBytes);
+    }
+
+    @Override
     public Optional<Message.Stats> counters() {
         return Optional.empty();
     }

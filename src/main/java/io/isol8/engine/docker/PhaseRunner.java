@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 final class PhaseRunner {
     private final Spawner spawner;
     private final ContainerFiles files;
+    /** The execution's input is still to be written: its first phase stages it. */
+    private boolean stage;
     private final Runnable onKillFailed;
     /** Kill-all failed after a timeout: the container is being removed and is not read from again. */
     private boolean discarded;
@@ -39,11 +41,11 @@ final class PhaseRunner {
     /**
      * Runs every phase of {@code spec}.
      *
-     * @param interaction the code phase's live input (api.md §14.2), or null: stdin is {@code spec.stdin()}
+     * @param interaction the code phase's live input (api.md §14.2), or null: its stdin is {@code spec.stdin()}
      */
     RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel, Interaction interaction) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.timeoutMs());
-        byte[] staged = Staging.archive(spec, interaction == null).toBytes();
+        stage = true;
         List<String> env = Staging.env(spec);
         var secrets = spec.secrets().values();
 
@@ -51,9 +53,8 @@ final class PhaseRunner {
             InstallSink installed = new InstallSink();
             OutputChannel out = new OutputChannel(StreamKind.STDOUT, spec.maxOutputBytes(), secrets, installed);
             OutputChannel err = new OutputChannel(StreamKind.STDERR, spec.maxOutputBytes(), secrets, installed);
-            Spawner.Ended r = phase(PhaseCommands.install(spec), staged, "/sandbox", false, "-", env, out, err,
-                    Phase.SETUP, deadline, cancel);
-            staged = new byte[0];
+            Spawner.Ended r = phase(spec, PhaseCommands.install(spec), "/sandbox", false, "-", env, out, err,
+                    Phase.SETUP, null, deadline, cancel);
             if (r.exitCode() != 0) {
                 RunOutcome failed = ended(r, 0, FailedPhase.INSTALL);
                 return new RunOutcome(failed.exitCode(), 0, failed.ending(), failed.failedPhase(),
@@ -64,9 +65,8 @@ final class PhaseRunner {
         OutputChannel out = new OutputChannel(StreamKind.STDOUT, spec.maxOutputBytes(), secrets, sink);
         OutputChannel err = new OutputChannel(StreamKind.STDERR, spec.maxOutputBytes(), secrets, sink);
         if (spec.setupScript().isPresent()) {
-            Spawner.Ended r = phase(List.of("bash", Staging.SETUP_SCRIPT), staged, "/sandbox", false,
-                    Staging.SETUP_SCRIPT, env, out, err, Phase.SETUP, deadline, cancel);
-            staged = new byte[0];
+            Spawner.Ended r = phase(spec, List.of("bash", Staging.SETUP_SCRIPT), "/sandbox", false,
+                    Staging.SETUP_SCRIPT, env, out, err, Phase.SETUP, null, deadline, cancel);
             if (r.exitCode() != 0) {
                 return ended(r, 0, FailedPhase.SETUP).withTotals(out.totalBytes(), err.totalBytes());
             }
@@ -74,10 +74,8 @@ final class PhaseRunner {
         }
         Optional<Message.Stats> before = spawner.counters();
         long start = System.nanoTime();
-        Spawner.Ended r = interaction == null
-                ? phase(PhaseCommands.code(spec), staged, spec.workdir(), !spec.stdin().isEmpty(),
-                        Staging.codeFile(spec).orElse("-"), env, out, err, Phase.CODE, deadline, cancel)
-                : interactive(spec, staged, env, out, err, interaction, deadline, cancel);
+        Spawner.Ended r = phase(spec, PhaseCommands.code(spec), spec.workdir(), !spec.stdin().isEmpty(),
+                Staging.codeFile(spec).orElse("-"), env, out, err, Phase.CODE, interaction, deadline, cancel);
         long durationMs = TimeUnit.NANOSECONDS.toMillis(Math.min(System.nanoTime(), deadline) - start);
         if (r.deadlineHit()) {
             durationMs = spec.timeoutMs();
@@ -114,37 +112,17 @@ final class PhaseRunner {
         return new RunOutcome(exit, durationMs, ending, Optional.ofNullable(failed), "", "", Map.of(), 0, 0);
     }
 
-    private Spawner.Ended phase(List<String> command, byte[] staged, String workdir, boolean stdin,
-                                    String removeAfter, List<String> env, OutputChannel out, OutputChannel err,
-                                    Phase phase, long deadline, CancelSignal cancel) {
-        long secs = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()) + 3);
-        List<String> cmd = Staging.launcher(staged.length, workdir, stdin, secs, removeAfter, command);
+    private Spawner.Ended phase(ExecutionSpec spec, List<String> command, String workdir, boolean stdin,
+                                String removeAfter, List<String> env, OutputChannel out, OutputChannel err,
+                                Phase phase, Interaction interaction, long deadline, CancelSignal cancel) {
+        Spawner.Launch launch = new Spawner.Launch(spec, stage, command, workdir, stdin, removeAfter, env);
+        stage = false;
         try {
-            return spawner.run(cmd, env, staged,
+            return spawner.phase(launch, interaction,
                     (isErr, bytes) -> (isErr ? err : out).write(bytes, 0, bytes.length, phase), deadline, cancel);
         } finally {
             out.endPhase(phase);
             err.endPhase(phase);
-        }
-    }
-
-    /**
-     * The code phase of an interactive run: the launcher stages the archive, then the program reads the rest of
-     * its stdin, which starts with {@code spec.stdin()} and stays open for {@code interaction}.
-     */
-    private Spawner.Ended interactive(ExecutionSpec spec, byte[] staged, List<String> env, OutputChannel out,
-                                      OutputChannel err, Interaction interaction, long deadline, CancelSignal cancel) {
-        byte[] first = spec.stdin().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        byte[] input = java.util.Arrays.copyOf(staged, staged.length + first.length);
-        System.arraycopy(first, 0, input, staged.length, first.length);
-        List<String> cmd = Staging.interactiveLauncher(staged.length, spec.workdir(),
-                Staging.codeFile(spec).orElse("-"), PhaseCommands.code(spec));
-        try {
-            return spawner.runInteractive(cmd, env, input, interaction,
-                    (isErr, bytes) -> (isErr ? err : out).write(bytes, 0, bytes.length, Phase.CODE), deadline, cancel);
-        } finally {
-            out.endPhase(Phase.CODE);
-            err.endPhase(Phase.CODE);
         }
     }
 

@@ -31,26 +31,6 @@ public final class Scripts {
             exit $rc
             """;
 
-    /**
-     * The launcher of an interactive program: stages {@code $1} bytes of tar from stdin, changes into {@code $2},
-     * runs {@code $4…} with the rest of stdin (the client's live input) and removes {@code $3} afterwards. The
-     * program runs in the launcher's process group, without a {@code timeout} wrapper (the agent keeps the
-     * deadline), so signals for the group reach it; the launcher only notes them and waits for the program.
-     */
-    public static final String INTERACTIVE_LAUNCHER = """
-            n=$1 wd=$2 rmp=$3; shift 3
-            if [ "$n" -gt 0 ]; then
-              head -c "$n" | tar -x -f - -C / --no-same-owner --no-same-permissions --no-overwrite-dir -m \\
-                || { echo "isol8: could not write input files" >&2; exit 125; }
-            fi
-            { [ -d "$wd" ] || mkdir -p -- "$wd"; } && cd -- "$wd" || { echo "isol8: cannot use working directory $wd" >&2; exit 125; }
-            if [ "$1" = @cmd ]; then c=$(cat /tmp/.isol8/cmd); rm -f /tmp/.isol8/cmd; set -- bash -c "$c"; fi
-            trap : INT TERM HUP QUIT
-            "$@"; rc=$?
-            [ "$rmp" = - ] || rm -f -- "$rmp"
-            exit $rc
-            """;
-
     /** Kills every process outside session 1 (tini and its keeper) and outside its own session. */
     static final String KILL_ALL = """
             me=$$

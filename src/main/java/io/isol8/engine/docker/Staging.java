@@ -27,16 +27,27 @@ final class Staging {
         return archive(spec, true);
     }
 
-    /** As {@link #archive(ExecutionSpec)}; {@code withStdin} false leaves the stdin file out (interactive runs). */
-    static StagingArchive archive(ExecutionSpec spec, boolean withStdin) {
+    /**
+     * The staging archive without the stdin and cmd entries: the agent hands the program its stdin and the command
+     * line directly (sandbox.md §15), so only files, the setup script and the code are written.
+     */
+    static StagingArchive agentArchive(ExecutionSpec spec) {
+        return archive(spec, false);
+    }
+
+    private static StagingArchive archive(ExecutionSpec spec, boolean stdinAndCmd) {
         StagingArchive archive = new StagingArchive();
         spec.files().forEach((path, text) -> archive.add(path, utf8(text)));
-        if (withStdin && !spec.stdin().isEmpty()) {
+        if (stdinAndCmd && !spec.stdin().isEmpty()) {
             archive.add(DIR + "stdin", utf8(spec.stdin()));
         }
         spec.setupScript().ifPresent(s -> archive.add(SETUP_SCRIPT, utf8(s)));
         switch (spec.source()) {
-            case Source.Command c -> archive.add(DIR + "cmd", utf8(c.command()));
+            case Source.Command c -> {
+                if (stdinAndCmd) {
+                    archive.add(DIR + "cmd", utf8(c.command()));
+                }
+            }
             case Source.Code c -> archive.add(codeFile(spec).orElseThrow(), utf8(c.text()));
         }
         return archive;
@@ -64,17 +75,6 @@ final class Staging {
         List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", Scripts.LAUNCHER, "isol8",
                 Integer.toString(stagedBytes), workdir, programStdin ? "file" : "none", Long.toString(backstopSecs),
                 removeAfter));
-        cmd.addAll(command);
-        return cmd;
-    }
-
-    /**
-     * The launcher of an interactive code phase ({@link Scripts#INTERACTIVE_LAUNCHER}): stages {@code stagedBytes},
-     * then the program keeps the rest of the stdin stream and shares the run's process group.
-     */
-    static List<String> interactiveLauncher(int stagedBytes, String workdir, String removeAfter, List<String> command) {
-        List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", Scripts.INTERACTIVE_LAUNCHER, "isol8",
-                Integer.toString(stagedBytes), workdir, removeAfter));
         cmd.addAll(command);
         return cmd;
     }

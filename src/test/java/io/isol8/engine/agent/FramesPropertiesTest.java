@@ -92,6 +92,8 @@ class FramesPropertiesTest {
     private static Object comparable(Message m) {
         return switch (m) {
             case Message.Stdin s -> List.of("stdin", s.id(), Arrays.toString(s.data()));
+            case Message.Put s -> List.of("put", s.id(), Arrays.toString(s.data()));
+            case Message.Data s -> List.of("data", s.id(), Arrays.toString(s.data()));
             case Message.Output o -> List.of("output", o.id(), o.stderr(), Arrays.toString(o.data()));
             default -> m;
         };
@@ -114,7 +116,12 @@ class FramesPropertiesTest {
                 .edgeCases(c -> c.add(new byte[Frames.MAX_PAYLOAD]));
         return Arbitraries.oneOf(List.of(
                 Combinators.combine(id, u32, Arbitraries.of(true, false), noNul, noNul.list().ofMaxSize(5),
-                        noNul.list().ofMaxSize(5)).as(Message.Run::new),
+                        noNul.list().ofMaxSize(5), noNul).as(Message.Run::new),
+                Combinators.combine(id, data).as(Message.Put::new),
+                id.map(Message.PutEnd::new),
+                Combinators.combine(id, u64, noNul).as(Message.Get::new),
+                Combinators.combine(id, u64, noNul.list().ofMaxSize(5)).as(Message.Outputs::new),
+                Combinators.combine(id, data).as(Message.Data::new),
                 Combinators.combine(id, data).as(Message.Stdin::new),
                 id.map(Message.StdinEnd::new),
                 Combinators.combine(id, u8).as(Message.Signal::new),

@@ -38,6 +38,8 @@ class DockerSandboxDockerTest {
     private static final String INSTANCE = "sandbox-test-" + UUID.randomUUID().toString().substring(0, 8);
     private static Isol8Config config;
     private static DockerEngine engine;
+    /** The same configuration with {@code engine.executor: exec}. */
+    private static DockerEngine execEngine;
     private static DockerClient docker;
 
     @BeforeAll
@@ -47,6 +49,7 @@ class DockerSandboxDockerTest {
         config = new Isol8Config(c.port(), INSTANCE, c.maxConcurrent(), c.maxQueued(), c.queueTimeoutMs(), c.defaults(),
                 c.limits(), c.cleanup(), new Isol8Config.Pool(false, Map.of()), c.images(), c.docker(), c.auth(), c.source());
         engine = new DockerEngine(config, INSTANCE, "1.0.0", Telemetry.NONE);
+        execEngine = new DockerEngine(config.withExecutor(Isol8Config.Executor.EXEC), INSTANCE, "1.0.0", Telemetry.NONE);
         docker = EngineEndpoint.of(config).open(4);
     }
 
@@ -54,6 +57,9 @@ class DockerSandboxDockerTest {
     static void stop() throws IOException {
         if (engine != null) {
             engine.close();
+        }
+        if (execEngine != null) {
+            execEngine.close();
         }
         if (docker != null) {
             docker.close();
@@ -92,13 +98,42 @@ class DockerSandboxDockerTest {
         }
     }
 
+    /** With the exec executor a helper process reads outputPaths back: every pid taken makes that an error. */
     @Test
     void outputPathsThatCannotBeReadBackAreAnErrorNotAnEmptyResult() {
-        ContainerSettings d = defaults();
-        ContainerSettings fewPids = new ContainerSettings(d.image(), d.memoryBytes(), d.cpus(), 24, d.sandboxBytes(),
-                d.tmpBytes(), d.network(), d.readonlyRootFs());
-        // leaves a process behind that takes every free pid, so the read-outputs helper cannot start
-        String program = """
+        try (Sandbox sandbox = session(execEngine, FEW_PIDS, Language.PYTHON)) {
+            ExecutionSpec spec = spec(new Source.Code(TAKE_EVERY_PID, ".py"), Language.PYTHON, FEW_PIDS,
+                    List.of("/sandbox/out.txt"));
+            RuntimeException e = assertThrows(RuntimeException.class,
+                    () -> sandbox.run(spec, new OnOutput(() -> { }), new CancelSignal()));
+            assertTrue(e instanceof Isol8Exception.Unavailable, e.toString());
+            execEngine.discard(sandbox.containerId());
+        }
+    }
+
+    /** The agent reads outputPaths itself, without starting a process: every pid taken does not stop it. */
+    @Test
+    void theAgentReadsOutputPathsBackWhenEveryPidIsTaken() {
+        try (Sandbox sandbox = session(engine, FEW_PIDS, Language.PYTHON)) {
+            ExecutionSpec spec = spec(new Source.Code(TAKE_EVERY_PID, ".py"), Language.PYTHON, FEW_PIDS,
+                    List.of("/sandbox/out.txt"));
+            var outcome = sandbox.run(spec, new OnOutput(() -> { }), new CancelSignal());
+            assertEquals(0, outcome.exitCode());
+            assertEquals("result", new String(outcome.files().get("/sandbox/out.txt")));
+            engine.discard(sandbox.containerId());
+        }
+    }
+
+    private static final ContainerSettings FEW_PIDS;
+
+    static {
+        ContainerSettings d = DockerEngine.defaultSettings(Isol8Config.builtIn(), Language.BASH);
+        FEW_PIDS = new ContainerSettings(d.image(), d.memoryBytes(), d.cpus(), 24, d.sandboxBytes(), d.tmpBytes(),
+                d.network(), d.readonlyRootFs());
+    }
+
+    /** Writes /sandbox/out.txt, then leaves processes behind that take every free pid. */
+    private static final String TAKE_EVERY_PID = """
                 import os, time
                 open("/sandbox/out.txt", "w").write("result")
                 def quiet():
@@ -126,20 +161,16 @@ class DockerSandboxDockerTest {
                         break
                 print("pids exhausted")
                 """;
-        try (Sandbox sandbox = session(fewPids, Language.PYTHON)) {
-            ExecutionSpec spec = spec(new Source.Code(program, ".py"), Language.PYTHON, fewPids, List.of("/sandbox/out.txt"));
-            RuntimeException e = assertThrows(RuntimeException.class,
-                    () -> sandbox.run(spec, new OnOutput(() -> { }), new CancelSignal()));
-            assertTrue(e instanceof Isol8Exception.Unavailable, e.toString());
-            engine.discard(sandbox.containerId());
-        }
-    }
 
     private static Sandbox session(ContainerSettings settings) {
         return session(settings, Language.BASH);
     }
 
     private static Sandbox session(ContainerSettings settings, Language runtime) {
+        return session(engine, settings, runtime);
+    }
+
+    private static Sandbox session(DockerEngine engine, ContainerSettings settings, Language runtime) {
         return engine.session(spec(new Source.Command("true"), runtime, settings, List.of()), "test",
                 "s-" + UUID.randomUUID());
     }
