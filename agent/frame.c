@@ -33,6 +33,7 @@ long frame_decode(const uint8_t *buf, size_t n, struct frame *f) {
         case T_RUN: ok = plen >= 4 + 1 + 4 + 4 + 4; break;
         case T_STDIN: case T_PUT: ok = plen >= 1; break;
         case T_SIGNAL: ok = plen == 1; break;
+        case T_RESIZE: ok = plen == 4; break;
         case T_STDIN_END: case T_KILL_ALL: case T_STATS: case T_PUT_END: ok = plen == 0; break;
         case T_GET: case T_OUTPUTS: ok = plen >= 8 + 4; break;
         default: ok = 0;
@@ -93,9 +94,18 @@ int run_decode(const uint8_t *p, uint32_t len, struct run_req *r, char *arena) {
     r->remove_after = NULL;
     if (p != end && take_string(&p, end, &arena, &r->remove_after, &r->error)) return -1;   /* optional */
     if (r->remove_after && !*r->remove_after) r->remove_after = NULL;
-    if (p != end) return -1;
+    r->cols = 80;
+    r->rows = 24;
+    if (p != end) {                                          /* optional terminal size */
+        if (end - p != 4) return -1;
+        r->cols = (uint16_t)(p[0] << 8 | p[1]);
+        r->rows = (uint16_t)(p[2] << 8 | p[3]);
+        p += 4;
+    }
     if (!r->error && r->argc == 0) r->error = "argv is empty";
-    if (!r->error && r->stdin_mode > 1) r->error = "unknown stdinMode";
+    if (!r->error && r->stdin_mode > 2) r->error = "unknown stdinMode";
+    if (!r->error && (r->cols == 0 || r->rows == 0 || r->cols > 1000 || r->rows > 1000))
+        r->error = "terminal size out of range";
     return 0;
 }
 

@@ -16,7 +16,7 @@
 
 enum {
     T_RUN = 0x01, T_STDIN = 0x02, T_STDIN_END = 0x03, T_SIGNAL = 0x04, T_KILL_ALL = 0x05, T_STATS = 0x06,
-    T_PUT = 0x07, T_PUT_END = 0x08, T_GET = 0x09, T_OUTPUTS = 0x0A,
+    T_PUT = 0x07, T_PUT_END = 0x08, T_GET = 0x09, T_OUTPUTS = 0x0A, T_RESIZE = 0x0B,
     T_HELLO = 0x80, T_STARTED = 0x81, T_STDOUT = 0x82, T_STDERR = 0x83, T_EXIT = 0x84, T_ERROR = 0x85,
     T_STATS_REPLY = 0x86, T_DONE = 0x87, T_ACK = 0x88, T_DATA = 0x89
 };
@@ -37,6 +37,7 @@ struct run_req {
     char *envp[RUN_MAX_ENV + 1];                     /* NULL-terminated */
     uint32_t argc, envc;
     char *remove_after;                              /* NULL when absent or empty */
+    uint16_t cols, rows;                             /* terminal size (stdin_mode 2); 80x24 when absent */
     const char *error;                               /* set when a limit is broken (answered with error) */
 };
 

@@ -57,6 +57,7 @@ struct run {
     struct rusage ru;
     int fd_in, fd_out, fd_err;        /* -1 when closed */
     int stdin_mode, stdin_end;
+    int pty;                          /* fd_in and fd_out are the terminal's master side */
     size_t s_head, s_len;             /* ring in stdin_ring[slot] */
     uint32_t ack_pending;
     int64_t start_us, deadline_us, grace_end_us;
@@ -309,6 +310,7 @@ static void child(struct run_req *q, int in, int out, int err) {
     dfl.sa_handler = SIG_DFL;
     for (int s = 1; s < NSIG; s++) sigaction(s, &dfl, NULL);
     setsid();
+    if (q->stdin_mode == 2 && ioctl(in, TIOCSCTTY, 0) != 0) _exit(127);   /* the terminal becomes ours */
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
     if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
         for (int fd = 3; fd < 1024; fd++) close(fd);
@@ -335,9 +337,22 @@ static void start_run(uint32_t id, struct run_req *q) {
     if (id == 0) { emit_error(0, "request id 0 is the channel"); return; }
     if (slot < 0) { emit_error(id, "more than %d live runs", MAX_RUNS); return; }
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-    if (q->stdin_mode == 1 ? pipe2(in, O_CLOEXEC) : (in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
-        goto fail;
-    if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) goto fail;
+    if (q->stdin_mode == 2) {
+        /* a terminal: the program's fds 0-2 are its slave side, we keep the master (twice: in, out) */
+        in[1] = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (in[1] < 0 || grantpt(in[1]) || unlockpt(in[1])) goto fail;
+        char *name = ptsname(in[1]);
+        if (!name || (in[0] = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) goto fail;
+        struct winsize ws = {.ws_row = q->rows, .ws_col = q->cols};
+        if (ioctl(in[1], TIOCSWINSZ, &ws) != 0) goto fail;
+        if ((out[0] = fcntl(in[1], F_DUPFD_CLOEXEC, 3)) < 0) goto fail;
+        if ((out[1] = fcntl(in[0], F_DUPFD_CLOEXEC, 3)) < 0) goto fail;
+        if ((err[1] = fcntl(in[0], F_DUPFD_CLOEXEC, 3)) < 0) goto fail;
+    } else {
+        if (q->stdin_mode == 1 ? pipe2(in, O_CLOEXEC) : (in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+            goto fail;
+        if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) goto fail;
+    }
     struct run *r = &runs[slot];
     memset(r, 0, sizeof *r);
     r->oom_before = oom_kills();
@@ -358,10 +373,11 @@ static void start_run(uint32_t id, struct run_req *q) {
     r->fd_out = out[0];
     r->fd_err = err[0];
     r->stdin_mode = q->stdin_mode;
+    r->pty = q->stdin_mode == 2;
     if (q->remove_after) snprintf(r->remove_after, sizeof r->remove_after, "%s", q->remove_after);
     if (r->fd_in >= 0) set_nonblock(r->fd_in);
     set_nonblock(r->fd_out);
-    set_nonblock(r->fd_err);
+    if (r->fd_err >= 0) set_nonblock(r->fd_err);
     r->deadline_us = q->deadline_ms ? r->start_us + (int64_t)q->deadline_ms * 1000 : 0;
     uint8_t b[4];
     put_u32(b, (uint32_t)pid);
@@ -675,7 +691,8 @@ static void pump_transfer(void) {
 
 /* Acts on one frame; returns -1 when the channel must be dropped. */
 static int handle(const struct frame *f) {
-    struct run *r = f->type == T_STDIN || f->type == T_STDIN_END || f->type == T_SIGNAL ? find_run(f->id) : NULL;
+    struct run *r = f->type == T_STDIN || f->type == T_STDIN_END || f->type == T_SIGNAL || f->type == T_RESIZE
+                    ? find_run(f->id) : NULL;
     switch (f->type) {
     case T_RUN:
         if (run_decode(f->payload, f->len, &req, arena)) return -1;
@@ -705,6 +722,18 @@ static int handle(const struct frame *f) {
         if (r && kill(-r->pid, s) != 0 && errno == ESRCH && !r->reaped) kill(r->pid, s);
         return 0;
     }
+    case T_RESIZE:                                          /* ignored for runs without a terminal */
+        if (r && r->pty && r->fd_out >= 0) {
+            uint16_t cols = (uint16_t)(f->payload[0] << 8 | f->payload[1]);
+            uint16_t rows = (uint16_t)(f->payload[2] << 8 | f->payload[3]);
+            if (cols == 0 || rows == 0 || cols > 1000 || rows > 1000) {
+                emit_error(f->id, "terminal size out of range");
+                return 0;
+            }
+            struct winsize ws = {.ws_row = rows, .ws_col = cols};
+            ioctl(r->fd_out, TIOCSWINSZ, &ws);               /* the kernel sends SIGWINCH to its group */
+        }
+        return 0;
     case T_KILL_ALL:
         if (kill_all_count == MAX_KILL_ALL) { emit_error(f->id, "too many kill-all requests"); return 0; }
         kill_all_ids[kill_all_count++] = f->id;

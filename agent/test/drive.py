@@ -21,7 +21,7 @@ import tarfile
 import threading
 import time
 
-RUN, STDIN, STDIN_END, SIGNAL, KILL_ALL, STATS, PUT, PUT_END, GET, OUTPUTS = range(0x01, 0x0B)
+RUN, STDIN, STDIN_END, SIGNAL, KILL_ALL, STATS, PUT, PUT_END, GET, OUTPUTS, RESIZE = range(0x01, 0x0C)
 HELLO, STARTED, STDOUT, STDERR, EXIT, ERROR, STATS_REPLY, DONE, ACK, DATA = range(0x80, 0x8A)
 NAMES = {HELLO: "hello", STARTED: "started", STDOUT: "stdout", STDERR: "stderr", EXIT: "exit", ERROR: "error",
          STATS_REPLY: "stats", DONE: "done", ACK: "ack", DATA: "data"}
@@ -50,8 +50,10 @@ def strings(items):
     return struct.pack(">I", len(items)) + b"".join(string(s) for s in items)
 
 
-def run_payload(argv, env=None, cwd="/sandbox", deadline_ms=0, stdin_mode=0, remove_after=None):
+def run_payload(argv, env=None, cwd="/sandbox", deadline_ms=0, stdin_mode=0, remove_after=None, size=None):
     p = struct.pack(">IB", deadline_ms, stdin_mode) + string(cwd) + strings(argv) + strings(ENV if env is None else env)
+    if size is not None:
+        return p + string(remove_after or "") + struct.pack(">HH", *size)
     return p if remove_after is None else p + string(remove_after)
 
 
@@ -437,6 +439,47 @@ def test_signal_reaches_the_process_group(a):
     only_agent_left(a)
 
 
+def test_terminal_run_has_a_controlling_terminal_of_the_given_size(a):
+    r = a.sh("[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo tty; stty size; ps -o tty= -p $$ | grep -q pts && echo ctty;"
+             " echo err >&2", stdin_mode=2, size=(100, 30))
+    assert r.exit.code == 0, (r.exit, r.out, r.err)
+    assert bytes(r.out) == b"tty\r\n30 100\r\nctty\r\nerr\r\n" and bytes(r.err) == b"", (r.out, r.err)
+
+
+def test_terminal_resize_reaches_the_program(a):
+    rid = a.start(["sh", "-c", "stty size; read x; stty size"], stdin_mode=2, size=(80, 24))
+    out = b""
+    while b"24 80" not in out:
+        _, _, payload, _ = a.next(10, lambda k, r: r == rid and k == STDOUT)
+        out += payload
+    a.send(RESIZE, rid, struct.pack(">HH", 132, 50))
+    a.send(STDIN, rid, b"\r")
+    r = a.collect(rid)
+    assert r.exit.code == 0 and b"50 132" in bytes(r.out), (r.exit, out, r.out)
+
+
+def test_terminal_eof_character_ends_cat_and_ctrl_c_interrupts(a):
+    rid = a.start(["cat"], stdin_mode=2, size=(80, 24))
+    a.send(STDIN, rid, b"hi\r\x04")
+    r = a.collect(rid)
+    assert r.exit.code == 0 and bytes(r.out) == b"hi\r\nhi\r\n", (r.exit, r.out)
+    rid = a.start(["sleep", "30"], stdin_mode=2, size=(80, 24))
+    a.next(10, lambda k, r: r == rid and k == STARTED)
+    time.sleep(0.1)
+    a.send(STDIN, rid, b"\x03")
+    r = a.collect(rid)
+    assert r.exit.signal == 2 and r.exit.code == 130, r.exit
+
+
+def test_bad_terminal_sizes_and_resizes(a):
+    r = a.run(["true"], stdin_mode=2, size=(0, 24))
+    assert r.errors and "terminal size" in r.errors[0], r.errors
+    rid = a.start(["sleep", "0.2"])
+    a.send(RESIZE, rid, struct.pack(">HH", 100, 30))          # no terminal: ignored
+    r = a.collect(rid)
+    assert r.exit.code == 0 and not r.errors, (r.exit, r.errors)
+
+
 def test_signal_not_allowed_is_an_error(a):
     rid = a.start(["sleep", "0.2"])
     a.send(SIGNAL, rid, bytes([19]))  # SIGSTOP
@@ -723,7 +766,9 @@ SHARED = [test_hello, test_echo, test_run_is_own_session_with_only_fds_0_to_2, t
           test_stdin_streaming_with_credits, test_stdin_end_closes_stdin,
           test_stdin_end_after_everything_was_acked, test_stdin_mode_none_reads_dev_null,
           test_stdin_dropped_after_program_closes_it_is_acked, test_signal_reaches_the_process_group,
-          test_signal_not_allowed_is_an_error, test_deadline_kills_fork_tree_and_daemons,
+          test_signal_not_allowed_is_an_error, test_terminal_run_has_a_controlling_terminal_of_the_given_size,
+          test_terminal_resize_reaches_the_program, test_terminal_eof_character_ends_cat_and_ctrl_c_interrupts,
+          test_bad_terminal_sizes_and_resizes, test_deadline_kills_fork_tree_and_daemons,
           test_deadline_latency_repeated, test_kill_all, test_stats, test_limits_answered_with_error,
           test_round_trip_of_true, test_program_cannot_kill_or_stop_the_agent,
           test_program_cannot_reach_the_channel, test_orphans_are_reaped,

@@ -163,8 +163,27 @@ static void test_run_remove_after_is_optional(void) {
     plen = base;
     p_str("", 0);
     CHECK(run_decode(pay, plen, &req, arena) == 0 && req.remove_after == NULL);
+    CHECK(req.cols == 80 && req.rows == 24);                  /* no terminal size: 80x24 */
+    size_t named = plen;
+    pay[plen++] = 0; pay[plen++] = 132; pay[plen++] = 0; pay[plen++] = 50;   /* then a terminal size */
+    CHECK(run_decode(pay, plen, &req, arena) == 0 && req.error == NULL && req.cols == 132 && req.rows == 50);
+    pay[plen++] = 0;
+    CHECK(run_decode(pay, plen, &req, arena) == -1);          /* anything after that */
+    plen = named;
+    pay[plen++] = 0; pay[plen++] = 0;
+    CHECK(run_decode(pay, plen, &req, arena) == -1);          /* half a size */
+    plen = named;
     p_u32(0);
-    CHECK(run_decode(pay, plen, &req, arena) == -1);          /* anything after it */
+    CHECK(run_decode(pay, plen, &req, arena) == 0 && req.error && strstr(req.error, "terminal size"));
+}
+
+static void test_resize_frames_have_four_bytes(void) {
+    struct frame f;
+    uint8_t four[4] = {0, 80, 0, 24};
+    size_t n = make(buf, T_RESIZE, 7, four, 4);
+    CHECK(frame_decode(buf, n, &f) == (long)n && f.type == T_RESIZE && f.len == 4);
+    n = make(buf, T_RESIZE, 7, four, 3);
+    CHECK(frame_decode(buf, n, &f) == -1);
 }
 
 static void test_run_decodes(void) {
@@ -216,9 +235,12 @@ static void test_run_request_errors(void) {
     run_start(0, 0, "/");
     p_u32(0); p_u32(0);
     CHECK(run_decode(pay, plen, &req, arena) == 0 && req.error && strstr(req.error, "argv"));
-    run_start(0, 2, "/");
+    run_start(0, 3, "/");
     p_u32(1); p_str("a", 1); p_u32(0);
     CHECK(run_decode(pay, plen, &req, arena) == 0 && req.error && strstr(req.error, "stdinMode"));
+    run_start(0, 2, "/");
+    p_u32(1); p_str("a", 1); p_u32(0);
+    CHECK(run_decode(pay, plen, &req, arena) == 0 && req.error == NULL && req.stdin_mode == 2);
     run_start(0, 0, "/");
     p_u32(1); p_str("a\0b", 3); p_u32(0);
     CHECK(run_decode(pay, plen, &req, arena) == 0 && req.error && strstr(req.error, "NUL"));
@@ -259,6 +281,7 @@ int main(void) {
     test_malformed_runs_drop_the_channel();
     test_files_decode();
     test_run_remove_after_is_optional();
+    test_resize_frames_have_four_bytes();
     printf("frame_test: %d checks, %d failures\n", checks, failures);
     return failures != 0;
 }

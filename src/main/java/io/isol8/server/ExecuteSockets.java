@@ -121,7 +121,7 @@ public final class ExecuteSockets {
 
     /** Whether interactive runs may use a terminal. */
     boolean terminals() {
-        return false;
+        return engine.interactive();
     }
 
     void opened(ExecuteSocket socket) {

@@ -226,6 +226,62 @@ class ExecuteSocketDockerTest {
         }
     }
 
+    private static final String PTY = "\"interactive\":{\"pty\":{\"cols\":100,\"rows\":30}}";
+
+    @Test
+    void aTerminalRunSeesATerminalAndItsSizeChanges() throws Exception {
+        try (WsClient ws = open()) {
+            ws.send(execute("bash", "[ -t 0 ] && [ -t 1 ] && echo tty-yes\necho \"term=$TERM\"\nstty size\n"
+                    + "read -r x\nstty size\n", "", PTY));
+            ws.nextContaining("started", 60_000);
+            assertThat(stdoutUntil(ws, "30 100", 10_000)).contains("tty-yes\r\n").contains("term=xterm-256color\r\n");
+            ws.send("{\"type\":\"resize\",\"cols\":120,\"rows\":40}");
+            ws.send("{\"type\":\"stdin\",\"data\":\"go\\r\"}");
+            List<String> frames = ws.untilClose(10_000);
+            assertThat(joined(frames, "stdout")).contains("40 120");
+            assertThat(joined(frames, "stderr")).isEmpty();
+            assertThat(last(frames)).isEqualTo("{\"type\":\"exit\",\"data\":\"0\",\"phase\":\"code\"}");
+        }
+    }
+
+    @Test
+    void anInteractiveBashRunsATypedCommandAndExits() throws Exception {
+        try (WsClient ws = open()) {
+            ws.send(execute("bash", "exec bash --norc --noprofile -i", "", PTY));
+            ws.nextContaining("started", 60_000);
+            ws.send("{\"type\":\"stdin\",\"data\":\"echo $((6*7))\\r\"}");
+            assertThat(stdoutUntil(ws, "42\r\n", 10_000)).contains("echo $((6*7))");
+            ws.send("{\"type\":\"stdin\",\"data\":\"exit 5\\r\"}");
+            List<String> frames = ws.untilClose(10_000);
+            assertThat(last(frames)).isEqualTo("{\"type\":\"exit\",\"data\":\"5\",\"phase\":\"code\"}");
+        }
+    }
+
+    @Test
+    void aPythonReplWorksOnATerminal() throws Exception {
+        try (WsClient ws = open()) {
+            ws.send(execute("python", "import os\nos.execvp('python3', ['python3', '-q', '-i'])", "", PTY));
+            ws.nextContaining("started", 60_000);
+            stdoutUntil(ws, ">>> ", 10_000);
+            ws.send("{\"type\":\"stdin\",\"data\":\"print(6 * 7)\\r\"}");
+            assertThat(stdoutUntil(ws, "42\r\n", 10_000)).contains("print(6 * 7)");
+            ws.send("{\"type\":\"stdin\",\"data\":\"\",\"eof\":true}");
+            List<String> frames = ws.untilClose(10_000);
+            assertThat(last(frames)).isEqualTo("{\"type\":\"exit\",\"data\":\"0\",\"phase\":\"code\"}");
+        }
+    }
+
+    @Test
+    void ctrlCInATerminalInterruptsTheForegroundProgram() throws Exception {
+        try (WsClient ws = open()) {
+            ws.send(execute("bash", "sleep 30; echo after=$?", "", PTY));
+            ws.nextContaining("started", 60_000);
+            ws.send("{\"type\":\"stdin\",\"data\":\"\\u0003\"}");
+            List<String> frames = ws.untilClose(10_000);
+            assertThat(last(frames)).isEqualTo("{\"type\":\"exit\",\"data\":\"130\",\"phase\":\"code\"}");
+        }
+    }
+
     @Test
     void aThousandRapidStdinFramesArriveInOrder() throws Exception {
         try (WsClient ws = open()) {

@@ -140,6 +140,17 @@ class ExecuteSocketTest {
     }
 
     @Test
+    void aTerminalSizeOutOfRangeIsRefusedWith1008() throws Exception {
+        try (WsClient ws = WsClient.open(server().app.port(), FakeServer.KEY)) {
+            ws.send("{\"type\":\"execute\",\"interactive\":{\"pty\":{\"cols\":0,\"rows\":24}},"
+                    + "\"request\":{\"runtime\":\"python\",\"code\":\"out:x\"}}");
+            assertThat(ws.untilClose(5000)).containsExactly(
+                    "{\"type\":\"error\",\"data\":\"interactive.pty.cols must be an integer from 1 to 1000\"}");
+            assertThat(ws.awaitClose(1000).code()).isEqualTo(1008);
+        }
+    }
+
+    @Test
     void aSecondExecuteIsRefusedAndTheFirstKeepsRunning() throws Exception {
         try (WsClient ws = WsClient.open(server().app.port(), FakeServer.KEY)) {
             ws.send(execute("sleep:300\nout:first"));

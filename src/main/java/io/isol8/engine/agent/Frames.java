@@ -22,7 +22,7 @@ public final class Frames {
     public static final int VERSION = 1;
 
     static final int RUN = 0x01, STDIN = 0x02, STDIN_END = 0x03, SIGNAL = 0x04, KILL_ALL = 0x05, STATS_REQ = 0x06,
-            PUT = 0x07, PUT_END = 0x08, GET = 0x09, OUTPUTS = 0x0A;
+            PUT = 0x07, PUT_END = 0x08, GET = 0x09, OUTPUTS = 0x0A, RESIZE = 0x0B;
     static final int HELLO = 0x80, STARTED = 0x81, STDOUT = 0x82, STDERR = 0x83, EXIT = 0x84, ERROR = 0x85,
             STATS = 0x86, DONE = 0x87, ACK = 0x88, DATA = 0x89;
 
@@ -38,9 +38,13 @@ public final class Frames {
         Out out = new Out();
         int type = switch (m) {
             case Message.Run r -> {
-                out.u32(r.deadlineMs()).u8(r.streamStdin() ? 1 : 0).string(r.cwd()).strings(r.argv()).strings(r.env());
-                if (!r.removeAfter().isEmpty()) {
+                out.u32(r.deadlineMs()).u8(r.terminal() ? 2 : r.streamStdin() ? 1 : 0).string(r.cwd())
+                        .strings(r.argv()).strings(r.env());
+                if (!r.removeAfter().isEmpty() || r.terminal()) {
                     out.string(r.removeAfter());
+                }
+                if (r.terminal()) {
+                    out.u16(r.cols()).u16(r.rows());
                 }
                 yield RUN;
             }
@@ -52,6 +56,10 @@ public final class Frames {
             case Message.Signal s -> {
                 out.u8(s.signo());
                 yield SIGNAL;
+            }
+            case Message.Resize r -> {
+                out.u16(r.cols()).u16(r.rows());
+                yield RESIZE;
             }
             case Message.KillAll k -> KILL_ALL;
             case Message.StatsRequest s -> STATS_REQ;
@@ -132,8 +140,36 @@ public final class Frames {
         In p = new In(in);
         try {
             Message m = switch (type) {
-                case RUN -> new Message.Run(id, p.u32(), p.flag(), p.cString(), p.cStrings(), p.cStrings(),
-                        in.hasRemaining() ? p.cString() : "");
+                case RUN -> {
+                    long deadline = p.u32();
+                    int mode = p.u8();
+                    if (mode > 2) {
+                        throw new ProtocolException("stdinMode " + mode + " is not 0, 1 or 2");
+                    }
+                    String cwd = p.cString();
+                    List<String> argv = p.cStrings();
+                    List<String> env = p.cStrings();
+                    String removeAfter = in.hasRemaining() ? p.cString() : "";
+                    int cols = 0;
+                    int rows = 0;
+                    if (in.hasRemaining()) {
+                        cols = p.u16();
+                        rows = p.u16();
+                    }
+                    if (mode == 2 && cols == 0) {
+                        cols = 80;
+                        rows = 24;
+                    }
+                    if (mode != 2 && cols != 0) {
+                        throw new ProtocolException("a terminal size without stdinMode 2");
+                    }
+                    try {
+                        yield new Message.Run(id, deadline, mode >= 1, cwd, argv, env, removeAfter, cols, rows);
+                    } catch (IllegalArgumentException e) {
+                        throw new ProtocolException(e.getMessage());
+                    }
+                }
+                case RESIZE -> new Message.Resize(id, p.u16(), p.u16());
                 case STDIN -> new Message.Stdin(id, p.data());
                 case STDIN_END -> new Message.StdinEnd(id);
                 case SIGNAL -> new Message.Signal(id, p.u8());
@@ -172,16 +208,12 @@ public final class Frames {
             return in.getInt() & 0xFFFF_FFFFL;
         }
 
-        int u8() {
-            return in.get() & 0xFF;
+        int u16() {
+            return in.getShort() & 0xFFFF;
         }
 
-        boolean flag() throws ProtocolException {
-            int v = u8();
-            if (v > 1) {
-                throw new ProtocolException("stdinMode " + v + " is neither 0 nor 1");
-            }
-            return v == 1;
+        int u8() {
+            return in.get() & 0xFF;
         }
 
         byte[] data() throws ProtocolException {
@@ -242,6 +274,15 @@ public final class Frames {
                 throw new IllegalArgumentException("u8 out of range: " + v);
             }
             bytes.write(v);
+            return this;
+        }
+
+        Out u16(int v) {
+            if (v < 0 || v > 0xFFFF) {
+                throw new IllegalArgumentException("u16 out of range: " + v);
+            }
+            bytes.write(v >>> 8);
+            bytes.write(v & 0xFF);
             return this;
         }
 

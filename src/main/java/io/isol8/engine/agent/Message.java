@@ -18,7 +18,7 @@ public sealed interface Message {
      * file the agent unlinks when the program has ended, empty for none.
      */
     record Run(int id, long deadlineMs, boolean streamStdin, String cwd, List<String> argv, List<String> env,
-               String removeAfter) implements Message {
+               String removeAfter, int cols, int rows) implements Message {
         public Run {
             argv = List.copyOf(argv);
             env = List.copyOf(env);
@@ -27,6 +27,22 @@ public sealed interface Message {
             if (deadlineMs < 0 || deadlineMs > 0xFFFF_FFFFL) {
                 throw new IllegalArgumentException("deadlineMs out of range: " + deadlineMs);
             }
+            if (cols != 0 || rows != 0) {
+                if (cols < 1 || cols > 1000 || rows < 1 || rows > 1000) {
+                    throw new IllegalArgumentException("terminal size out of range: " + cols + "x" + rows);
+                }
+            }
+        }
+
+        /** A run on pipes (no terminal). */
+        public Run(int id, long deadlineMs, boolean streamStdin, String cwd, List<String> argv, List<String> env,
+                   String removeAfter) {
+            this(id, deadlineMs, streamStdin, cwd, argv, env, removeAfter, 0, 0);
+        }
+
+        /** Whether the program runs on a terminal of {@code cols} x {@code rows} (stdin mode 2). */
+        public boolean terminal() {
+            return cols > 0;
         }
     }
 
@@ -35,6 +51,9 @@ public sealed interface Message {
 
     /** Close a run's stdin once the data before it is written. */
     record StdinEnd(int id) implements Message { }
+
+    /** Set the terminal size of a run on a terminal (ignored for other runs). */
+    record Resize(int id, int cols, int rows) implements Message { }
 
     /** Send a signal to a run's process group. */
     record Signal(int id, int signo) implements Message { }

@@ -26,6 +26,7 @@ import java.util.function.IntFunction;
  */
 final class AgentSpawner implements Spawner {
     static final int CREDIT_BYTES = 256 * 1024;
+    private static final byte[] EOF_KEY = {4};
     private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long BACKSTOP_MS = 2_000;
     private static final long ANSWER_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -73,8 +74,11 @@ final class AgentSpawner implements Spawner {
         int id = channel.open(QUEUE);
         try {
             long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+            Optional<Interaction.TerminalSize> terminal = interaction == null ? Optional.empty() : interaction.terminal();
             Message.Run run = new Message.Run(id, Math.min(leftMs + BACKSTOP_MS, 0xFFFF_FFFFL),
-                    stdin.length > 0 || interaction != null, cwd, argv, env, removeAfter);
+                    stdin.length > 0 || interaction != null, cwd, argv, terminal.isPresent() ? terminalEnv(env) : env,
+                    removeAfter, terminal.map(Interaction.TerminalSize::cols).orElse(0),
+                    terminal.map(Interaction.TerminalSize::rows).orElse(0));
             send(encodable(run), deadlineNanos);
             if (interaction != null) {
                 interaction.wakeWith(() -> channel.nudge(id));
@@ -123,6 +127,16 @@ final class AgentSpawner implements Spawner {
         }
     }
 
+    /** The environment of a program on a terminal: {@code TERM=xterm-256color} unless the request sets TERM. */
+    static List<String> terminalEnv(List<String> env) {
+        if (env.stream().anyMatch(e -> e.startsWith("TERM="))) {
+            return env;
+        }
+        List<String> with = new java.util.ArrayList<>(env);
+        with.add("TERM=xterm-256color");
+        return with;
+    }
+
     /**
      * A run's stdin: first the fixed bytes, then (interactive) the client's data, with at most
      * {@link #CREDIT_BYTES} not yet acknowledged; then {@code stdin-end}. Signals and resizes go at once.
@@ -150,8 +164,10 @@ final class AgentSpawner implements Spawner {
         void pump(long deadlineNanos) {
             if (interaction != null) {
                 for (Interaction.Input c = interaction.pollControl(); c != null; c = interaction.pollControl()) {
-                    if (c instanceof Interaction.Signal s) {
-                        send(new Message.Signal(id, s.signo()), deadlineNanos);
+                    switch (c) {
+                        case Interaction.Signal s -> send(new Message.Signal(id, s.signo()), deadlineNanos);
+                        case Interaction.Resize r -> send(new Message.Resize(id, r.cols(), r.rows()), deadlineNanos);
+                        default -> { }
                     }
                 }
             }
@@ -167,6 +183,11 @@ final class AgentSpawner implements Spawner {
                             offset = 0;
                         }
                         case Interaction.Eof e -> {
+                            if (interaction != null && interaction.terminal().isPresent()) {
+                                current = EOF_KEY; // a terminal's end of input is its EOF character (Ctrl-D)
+                                offset = 0;
+                                break;
+                            }
                             send(new Message.StdinEnd(id), deadlineNanos);
                             ended = true;
                             return;

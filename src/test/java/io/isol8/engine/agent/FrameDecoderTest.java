@@ -17,6 +17,15 @@ class FrameDecoderTest {
     }
 
     @Test
+    void aTerminalRunHasStdinMode2AndItsSizeAfterRemoveAfter() {
+        byte[] frame = Frames.encode(new Message.Run(1, 0, true, "/", List.of("a"), List.of(), "", 80, 24));
+        assertArrayEquals(new byte[]{0, 0, 0, 36, 1, 0, 0, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 1, '/', 0, 0, 0, 1, 0, 0, 0, 1,
+                'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 80, 0, 24}, frame);
+        assertArrayEquals(new byte[]{0, 0, 0, 9, 0x0B, 0, 0, 0, 1, 0, (byte) 200, 0, 50},
+                Frames.encode(new Message.Resize(1, 200, 50)));
+    }
+
+    @Test
     void oversizedLengthIsRefusedBeforeAnyPayloadArrives() {
         byte[] header = {0, 1, 0, 6};
         ProtocolException e = assertThrows(ProtocolException.class,

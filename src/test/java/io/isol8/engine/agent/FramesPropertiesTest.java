@@ -117,6 +117,12 @@ class FramesPropertiesTest {
         return Arbitraries.oneOf(List.of(
                 Combinators.combine(id, u32, Arbitraries.of(true, false), noNul, noNul.list().ofMaxSize(5),
                         noNul.list().ofMaxSize(5), noNul).as(Message.Run::new),
+                Combinators.combine(id, u32, noNul, noNul.list().ofMaxSize(5), noNul,
+                        Arbitraries.integers().between(1, 1000), Arbitraries.integers().between(1, 1000))
+                        .as((i, d, cwd, argv, rm, cols, rows) -> new Message.Run(i, d, true, cwd, argv, List.of("TERM=x"),
+                                rm, cols, rows)),
+                Combinators.combine(id, Arbitraries.integers().between(0, 0xFFFF),
+                        Arbitraries.integers().between(0, 0xFFFF)).as(Message.Resize::new),
                 Combinators.combine(id, data).as(Message.Put::new),
                 id.map(Message.PutEnd::new),
                 Combinators.combine(id, u64, noNul).as(Message.Get::new),
