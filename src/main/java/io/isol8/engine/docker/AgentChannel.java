@@ -34,7 +34,7 @@ final class AgentChannel implements AutoCloseable {
     /** Put into every waiting queue when the channel is lost. */
     static final Object LOST = new Object();
     private static final Logger LOG = Logger.getLogger(AgentChannel.class.getName());
-    private static final int PIPE_BYTES = 1 << 20;
+    private static final int PIPE_BYTES = 256 * 1024;
 
     private final String containerId;
     private final StdinPipe stdin = new StdinPipe(PIPE_BYTES);
