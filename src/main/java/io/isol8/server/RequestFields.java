@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.isol8.core.ContainerPath;
 import io.isol8.core.Isol8Exception.BadRequest;
 import io.isol8.core.Language;
+import io.isol8.core.PackageSpec;
 import io.isol8.core.Source;
 
 import java.util.Collections;
@@ -160,6 +161,12 @@ record RequestFields(Language runtime, Source source, Optional<Long> timeoutMs, 
         }
         if (!packages.isEmpty() && runtime == Language.BASH) {
             throw f.invalid("installPackages", "is not supported for runtime bash");
+        }
+        for (String name : packages) {
+            if (!PackageSpec.valid(runtime, name)) {
+                throw f.invalid("installPackages", "entry \"" + name + "\" is not a valid " + runtime.wireName()
+                        + " package name");
+            }
         }
         return packages;
     }

@@ -36,7 +36,7 @@ final class AgentChannel implements AutoCloseable {
     /** Put into a request's queue by {@link #nudge}: something other than the agent has news for its poller. */
     static final Object WAKE = new Object();
     private static final Logger LOG = Logger.getLogger(AgentChannel.class.getName());
-    private static final int PIPE_BYTES = 1 << 20;
+    private static final int PIPE_BYTES = 256 * 1024;
 
     private final String containerId;
     private final StdinPipe stdin = new StdinPipe(PIPE_BYTES);

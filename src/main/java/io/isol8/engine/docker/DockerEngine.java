@@ -119,8 +119,10 @@ public final class DockerEngine implements Engine {
             Optional<String> warm = pool.take(spec.runtime());
             telemetry.poolRequest(spec.runtime(), warm.isPresent());
             if (warm.isPresent()) {
-                return new DockerSandbox(warm.get(), spawner(warm.get()), maxFileBytes(), this::discard, true,
-                        pool::discardIdle);
+                return new DockerSandbox(warm.get(), spawner(warm.get()), maxFileBytes(), id -> {
+                    discard(id);
+                    pool.refill();
+                }, true, pool::discardIdle);
             }
         }
         return sandbox(create(spec.container(), Containers.Owner.of("ephemeral", spec.runtime())), true);

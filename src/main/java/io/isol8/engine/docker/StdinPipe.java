@@ -14,13 +14,27 @@ final class StdinPipe extends InputStream {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition readable = lock.newCondition();
     private final Condition writable = lock.newCondition();
-    private final byte[] ring;
+    private static final int FIRST_BYTES = 16 * 1024;
+    private final int capacity;
+    /** Grows by doubling up to {@link #capacity}: most channels only ever carry small frames. */
+    private byte[] ring;
     private int head;
     private int size;
     private boolean closed;
 
     StdinPipe(int capacity) {
-        this.ring = new byte[capacity];
+        this.capacity = capacity;
+        this.ring = new byte[Math.min(capacity, FIRST_BYTES)];
+    }
+
+    /** Doubles the ring (at most to the capacity), its bytes moved to the front. Under the lock. */
+    private void grow() {
+        byte[] bigger = new byte[Math.min(capacity, ring.length * 2)];
+        int first = Math.min(size, ring.length - head);
+        System.arraycopy(ring, head, bigger, 0, first);
+        System.arraycopy(ring, 0, bigger, first, size - first);
+        ring = bigger;
+        head = 0;
     }
 
     /**
@@ -34,6 +48,9 @@ final class StdinPipe extends InputStream {
         try {
             int off = 0;
             while (off < b.length) {
+                while (size + (b.length - off) > ring.length && ring.length < capacity) {
+                    grow();
+                }
                 while (!closed && size == ring.length) {
                     long left = deadlineNanos - System.nanoTime();
                     if (left <= 0) {

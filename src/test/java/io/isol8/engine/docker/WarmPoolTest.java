@@ -43,4 +43,29 @@ class WarmPoolTest {
             assertTrue(pool.take(Language.PYTHON).isEmpty(), "size 0 runtimes are never filled");
         }
     }
+
+    @Test
+    void aHandOutThatLeavesContainersIdleRefillsAfterTheRequestOrTheDelay() throws Exception {
+        AtomicInteger created = new AtomicInteger();
+        try (WarmPool pool = new WarmPool(Map.of(Language.BASH, 2), r -> "c" + created.incrementAndGet(), id -> { })) {
+            pool.start();
+            Await.until(Duration.ofSeconds(5), "filled", () -> pool.idleCounts().get(Language.BASH) == 2);
+            Thread.sleep(100); // the kick each creation offers after it is taken by a worker (the pool being full)
+            long start = System.nanoTime();
+            pool.take(Language.BASH).orElseThrow();
+            Await.until(Duration.ofSeconds(5), "refilled after the delay", () -> created.get() == 3);
+            assertTrue(System.nanoTime() - start >= WarmPool.REFILL_DELAY_MS * 1_000_000 - 1_000_000,
+                    "refilled before the delay");
+
+            pool.take(Language.BASH).orElseThrow();
+            pool.refill();
+            Await.until(Duration.ofMillis(WarmPool.REFILL_DELAY_MS - 50), "refilled when the request ended",
+                    () -> created.get() == 4);
+
+            pool.take(Language.BASH).orElseThrow();
+            pool.take(Language.BASH).orElseThrow();
+            Await.until(Duration.ofMillis(WarmPool.REFILL_DELAY_MS - 50), "an empty pool refills at once",
+                    () -> created.get() >= 5);
+        }
+    }
 }
