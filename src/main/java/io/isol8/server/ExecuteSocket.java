@@ -41,11 +41,7 @@ final class ExecuteSocket implements WsListener {
     static final String BEARER_PREFIX = "isol8.bearer.";
     static final int MAX_STDIN_FRAME = 64 * 1024;
     private static final Logger LOG = Logger.getLogger(ExecuteSocket.class.getName());
-    private static final long EXECUTE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
-    private static final long PING_NANOS = TimeUnit.SECONDS.toNanos(30);
-    private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(90);
     private static final long CLOSE_ANSWER_NANOS = TimeUnit.SECONDS.toNanos(5);
-    private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final Map<String, Integer> SIGNALS = Map.of("SIGINT", 2, "SIGTERM", 15, "SIGHUP", 1,
             "SIGQUIT", 3, "SIGKILL", 9);
 
@@ -360,23 +356,28 @@ final class ExecuteSocket implements WsListener {
 
     /** The socket's timers, and the end of the connection. Ends when Helidon's connection thread ends. */
     private void keep() {
-        long nextPing = openedAt + PING_NANOS;
+        ExecuteSockets.Timers timers = hub.timers();
+        long executeWait = TimeUnit.MILLISECONDS.toNanos(timers.executeWaitMs());
+        long pingEvery = TimeUnit.MILLISECONDS.toNanos(timers.pingMs());
+        long idle = TimeUnit.MILLISECONDS.toNanos(timers.idleMs());
+        Duration tick = Duration.ofMillis(timers.tickMs());
+        long nextPing = openedAt + pingEvery;
         boolean slow = false;
         long abortAt = 0;
         try {
             while (connection.isAlive()) {
                 long now = System.nanoTime();
-                if (!executeTaken.get() && now - openedAt >= EXECUTE_WAIT_NANOS) {
+                if (!executeTaken.get() && now - openedAt >= executeWait) {
                     executeTaken.set(true);
                     outbox.close(4001, "No execute message");
                 }
-                if (now - lastInbound >= IDLE_NANOS) {
+                if (now - lastInbound >= idle) {
                     outbox.closeNow(4008, "Idle");
                     cancel.cancel(CancelSignal.Reason.CLIENT_GONE);
                 }
                 if (now >= nextPing) {
                     outbox.ping();
-                    nextPing = now + PING_NANOS;
+                    nextPing = now + pingEvery;
                 }
                 if (!slow && outbox.stuck(now)) {
                     slow = true;
@@ -389,7 +390,7 @@ final class ExecuteSocket implements WsListener {
                 if (closeSent != 0 && now - closeSent >= CLOSE_ANSWER_NANOS || abortAt != 0 && now >= abortAt) {
                     outbox.abort();
                 }
-                connection.join(Duration.ofNanos(TICK_NANOS));
+                connection.join(tick);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -29,12 +29,26 @@ public final class ExecuteSockets {
     private final ApiKeys keys;
     private final Engine engine;
     private final long maxMessageBytes;
+    private final Timers timers;
     private final Set<ExecuteSocket> open = ConcurrentHashMap.newKeySet();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
 
+    /**
+     * The socket's clocks (api.md §14.3): {@code execute} expected within {@code executeWaitMs}, a ping every
+     * {@code pingMs}, closed after {@code idleMs} without an inbound frame, checked every {@code tickMs}.
+     */
+    record Timers(long executeWaitMs, long pingMs, long idleMs, long tickMs) {
+        static final Timers DEFAULT = new Timers(10_000, 30_000, 90_000, 500);
+    }
+
     /** @param keys principal name → SHA-256 digest of its key */
     public ExecuteSockets(Isol8Config config, Map<String, byte[]> keys, Engine engine, Executions executions) {
+        this(config, keys, engine, executions, Timers.DEFAULT);
+    }
+
+    ExecuteSockets(Isol8Config config, Map<String, byte[]> keys, Engine engine, Executions executions, Timers timers) {
+        this.timers = timers;
         this.parser = new ExecutionRequestParser(config, engine::hostCpus);
         this.executions = executions;
         this.keys = new ApiKeys(keys);
@@ -101,6 +115,10 @@ public final class ExecuteSockets {
 
     Optional<String> principal(String key) {
         return keys.principal(key);
+    }
+
+    Timers timers() {
+        return timers;
     }
 
     ExecutionRequestParser parser() {
