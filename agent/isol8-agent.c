@@ -36,7 +36,7 @@
 #include "frame.h"
 
 #ifndef AGENT_VERSION
-#define AGENT_VERSION "1.1.0"
+#define AGENT_VERSION "1.2.0"   /* 1.2.0: terminals (stdinMode 2, resize) */
 #endif
 #define PROTOCOL_VERSION 1
 #define MAX_RUNS 4

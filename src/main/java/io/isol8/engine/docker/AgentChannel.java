@@ -119,6 +119,31 @@ final class AgentChannel implements AutoCloseable {
         return containerId;
     }
 
+    /** Whether the agent said hello with a version that runs programs on terminals (1.2.0 and later). */
+    boolean terminals() {
+        if (!hello.isDone() || hello.isCompletedExceptionally()) {
+            return false;
+        }
+        return versionAtLeast(hello.join().agentVersion(), 1, 2);
+    }
+
+    /** Whether a {@code major.minor[.patch]} version is at least {@code major.minor}; false when it does not parse. */
+    static boolean versionAtLeast(String version, int major, int minor) {
+        String[] parts = version.split("\\.");
+        try {
+            int ma = Integer.parseInt(parts[0]);
+            int mi = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+            return ma > major || ma == major && mi >= minor;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** The agent's version from its hello, or {@code unknown}. */
+    String agentVersion() {
+        return hello.isDone() && !hello.isCompletedExceptionally() ? hello.join().agentVersion() : "unknown";
+    }
+
     /** Why the channel was lost, or null while it works. */
     String lostReason() {
         return lost;

@@ -75,6 +75,10 @@ final class AgentSpawner implements Spawner {
         try {
             long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
             Optional<Interaction.TerminalSize> terminal = interaction == null ? Optional.empty() : interaction.terminal();
+            if (terminal.isPresent() && !channel.terminals()) {
+                throw new Isol8Exception.Unavailable("This runtime image's agent (" + channel.agentVersion()
+                        + ") has no terminals. Rebuild the images with `isol8 setup`.");
+            }
             Message.Run run = new Message.Run(id, Math.min(leftMs + BACKSTOP_MS, 0xFFFF_FFFFL),
                     stdin.length > 0 || interaction != null, cwd, argv, terminal.isPresent() ? terminalEnv(env) : env,
                     removeAfter, terminal.map(Interaction.TerminalSize::cols).orElse(0),
