@@ -19,8 +19,6 @@ import io.isol8.engine.Phase;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -42,8 +40,6 @@ final class ExecuteSocket implements WsListener {
     static final int MAX_STDIN_FRAME = 64 * 1024;
     private static final Logger LOG = Logger.getLogger(ExecuteSocket.class.getName());
     private static final long CLOSE_ANSWER_NANOS = TimeUnit.SECONDS.toNanos(5);
-    private static final Map<String, Integer> SIGNALS = Map.of("SIGINT", 2, "SIGTERM", 15, "SIGHUP", 1,
-            "SIGQUIT", 3, "SIGKILL", 9);
 
     private final ExecuteSockets hub;
     private final JsonBodyReader reader;
@@ -191,36 +187,16 @@ final class ExecuteSocket implements WsListener {
         run = Thread.ofVirtual().name("isol8-ws-run").start(() -> run(call, live));
     }
 
-    /** The {@code interactive} field: absent, null or false → none; true or an object → pipes or a terminal. */
+    /** The run's live input, or null when {@code interactive} is absent or false. */
     private Interaction interactive(JsonNode field, String executionId) {
-        if (field == null || field.isNull() || field.isBoolean() && !field.asBoolean()) {
+        Optional<Optional<Interaction.TerminalSize>> mode = InteractiveMessages.mode(field);
+        if (mode.isEmpty()) {
             return null;
         }
-        Optional<Interaction.TerminalSize> terminal = Optional.empty();
-        if (field.isObject()) {
-            JsonFields fields = new JsonFields((ObjectNode) field, "interactive.");
-            fields.rejectUnknown(java.util.Set.of("pty"));
-            Optional<ObjectNode> pty = fields.object("pty");
-            if (pty.isPresent()) {
-                JsonFields size = new JsonFields(pty.get(), "interactive.pty.");
-                size.rejectUnknown(java.util.Set.of("cols", "rows"));
-                terminal = Optional.of(new Interaction.TerminalSize(size(pty.get(), "cols"), size(pty.get(), "rows")));
-                if (!hub.terminals()) {
-                    throw new Isol8Exception.BadRequest("interactive.pty: terminals are not available on this server");
-                }
-            }
-        } else if (!field.isBoolean()) {
-            throw new Isol8Exception.BadRequest("interactive must be a boolean or an object");
+        if (mode.get().isPresent() && !hub.terminals()) {
+            throw new Isol8Exception.BadRequest("interactive.pty: terminals are not available on this server");
         }
-        return new Interaction(terminal, () -> outbox.text(SocketEvents.frame("started", executionId, Phase.CODE)));
-    }
-
-    private static int size(ObjectNode pty, String name) {
-        JsonNode v = pty.get(name);
-        if (v == null || !v.isIntegralNumber() || v.asLong() < 1 || v.asLong() > 1000) {
-            throw new Isol8Exception.BadRequest("interactive.pty." + name + " must be an integer from 1 to 1000");
-        }
-        return v.asInt();
+        return new Interaction(mode.get(), () -> outbox.text(SocketEvents.frame("started", executionId, Phase.CODE)));
     }
 
     private void run(Call call, Interaction live) {
@@ -271,23 +247,12 @@ final class ExecuteSocket implements WsListener {
         if (live == null) {
             return;
         }
-        JsonNode data = message.get("data");
-        JsonNode encoding = message.get("encoding");
         byte[] bytes;
-        if (data == null || data.isNull()) {
-            bytes = new byte[0];
-        } else if (!data.isTextual()) {
-            outbox.text(SocketEvents.frame("error", "stdin.data must be a string", null));
+        try {
+            bytes = InteractiveMessages.stdin(message);
+        } catch (Isol8Exception.BadRequest e) {
+            outbox.text(SocketEvents.frame("error", e.getMessage(), null));
             return;
-        } else if (encoding != null && "base64".equals(encoding.asText())) {
-            try {
-                bytes = Base64.getDecoder().decode(data.asText());
-            } catch (IllegalArgumentException e) {
-                outbox.text(SocketEvents.frame("error", "stdin.data is not valid base64", null));
-                return;
-            }
-        } else {
-            bytes = data.asText().getBytes(StandardCharsets.UTF_8);
         }
         if (bytes.length > MAX_STDIN_FRAME) {
             slowConsumer("stdin frame over " + MAX_STDIN_FRAME / 1024 + " KiB");
@@ -297,36 +262,31 @@ final class ExecuteSocket implements WsListener {
             slowConsumer("over " + Interaction.MAX_PENDING_BYTES / (1024 * 1024) + " MiB of stdin not yet read by the program");
             return;
         }
-        JsonNode eof = message.get("eof");
-        if (eof != null && eof.asBoolean()) {
+        if (InteractiveMessages.eof(message)) {
             live.offer(new Interaction.Eof());
         }
     }
 
     private void signal(ObjectNode message) {
         Interaction live = interaction;
-        if (live == null) {
-            return;
+        if (live != null) {
+            offer(live, () -> InteractiveMessages.signal(message));
         }
-        JsonNode name = message.get("signal");
-        Integer signo = name == null ? null : SIGNALS.get(name.asText());
-        if (signo == null) {
-            outbox.text(SocketEvents.frame("error", "Unknown signal: " + (name == null ? "undefined" : name.asText())
-                    + ". Use SIGINT, SIGTERM, SIGHUP, SIGQUIT or SIGKILL", null));
-            return;
-        }
-        live.offer(new Interaction.Signal(signo));
     }
 
     private void resize(ObjectNode message) {
         Interaction live = interaction;
-        if (live == null || live.terminal().isEmpty()) {
-            return;
+        if (live != null && live.terminal().isPresent()) {
+            offer(live, () -> InteractiveMessages.resize(message));
         }
+    }
+
+    /** Offers a parsed input, or answers the client's mistake with an {@code error} frame (the socket stays). */
+    private void offer(Interaction live, java.util.function.Supplier<Interaction.Input> parse) {
         try {
-            live.offer(new Interaction.Resize(size(message, "cols"), size(message, "rows")));
+            live.offer(parse.get());
         } catch (Isol8Exception.BadRequest e) {
-            outbox.text(SocketEvents.frame("error", e.getMessage().replace("interactive.pty.", "resize."), null));
+            outbox.text(SocketEvents.frame("error", e.getMessage(), null));
         }
     }
 
