@@ -272,6 +272,32 @@ class ExecuteSocketDockerTest {
     }
 
     @Test
+    void aNodeReplWorksOnATerminal() throws Exception {
+        try (WsClient ws = open()) {
+            ws.send("{\"type\":\"execute\",\"interactive\":{\"pty\":{\"cols\":100,\"rows\":30}},"
+                    + "\"request\":{\"runtime\":\"node\",\"cmd\":\"exec node -i\"}}");
+            ws.nextContaining("started", 60_000);
+            stdoutUntil(ws, "> ", 15_000);
+            ws.send("{\"type\":\"stdin\",\"data\":\"6 * 7\\r\"}");
+            assertThat(stdoutUntil(ws, "42", 10_000)).contains("6 * 7");
+            ws.send("{\"type\":\"stdin\",\"data\":\".exit\\r\"}");
+            List<String> frames = ws.untilClose(10_000);
+            assertThat(last(frames)).isEqualTo("{\"type\":\"exit\",\"data\":\"0\",\"phase\":\"code\"}");
+        }
+    }
+
+    @Test
+    void topDrawsOnTheTerminal() throws Exception {
+        try (WsClient ws = open()) {
+            ws.send(execute("bash", "top -n 1", "", PTY));
+            List<String> frames = ws.untilClose(30_000);
+            String screen = joined(frames, "stdout");
+            assertThat(screen).contains("\u001b[").contains("Tasks:").contains("load average");
+            assertThat(last(frames)).isEqualTo("{\"type\":\"exit\",\"data\":\"0\",\"phase\":\"code\"}");
+        }
+    }
+
+    @Test
     void ctrlCInATerminalInterruptsTheForegroundProgram() throws Exception {
         try (WsClient ws = open()) {
             ws.send(execute("bash", "sleep 30; echo after=$?", "", PTY));
