@@ -51,6 +51,9 @@ abstract class KeyStoreContract {
     /** A JDBC connection to the same database (to craft and inspect rows). */
     abstract Connection jdbc() throws Exception;
 
+    /** isol8 0.20's exact DDL of its key table in this database. */
+    abstract List<String> legacyDdl();
+
     /** Column names: SQLite camelCase, PostgreSQL snake_case. */
     abstract boolean snakeCase();
 
@@ -238,6 +241,48 @@ abstract class KeyStoreContract {
             p.setString(7, KeyFormat.timestamp(expires));
             p.setInt(8, revoked);
             p.executeUpdate();
+        }
+    }
+
+    @Test
+    void databaseWrittenBy020IsUsedAsItIs() throws Exception {
+        server.close();
+        url = freshDatabase();
+        try (Connection c = jdbc(); Statement s = c.createStatement()) {
+            for (String ddl : legacyDdl()) {
+                s.execute(ddl);
+            }
+        }
+        String good = KeyFormat.generate();
+        String revoked = KeyFormat.generate();
+        String expired = KeyFormat.generate();
+        Instant now = Instant.now();
+        insertLegacyRow("from-0.20", good, "org-1", now.minusSeconds(60), now.plusSeconds(86_400), 0);
+        insertLegacyRow("revoked-by-0.20", revoked, "org-1", now.minusSeconds(60), now.plusSeconds(86_400), 1);
+        insertLegacyRow("expired", expired, "org-1", now.minusSeconds(7200), now.minusSeconds(60), 0);
+        server = start(Isol8Config.Quotas.NONE);
+        JsonNode who = json(call("GET", "/auth/whoami", good, null));
+        assertEquals("org-1", who.get("tenantId").asText());
+        assertEquals(401, call("GET", "/sessions", revoked, null).statusCode());
+        assertEquals(401, call("GET", "/sessions", expired, null).statusCode());
+        List<String> names = new ArrayList<>();
+        json(call("GET", "/auth/keys?tenantId=org-1", ADMIN, null)).get("keys").forEach(k -> names.add(k.get("name").asText()));
+        assertEquals(Set.of("from-0.20", "revoked-by-0.20", "expired"), new HashSet<>(names));
+        // a 0.20 node writing the same table afterwards still works, and its key works here
+        String later = KeyFormat.generate();
+        insertLegacyRow("written-by-0.20-later", later, "org-2", now, now.plusSeconds(3600), 0);
+        assertEquals("org-2", json(call("GET", "/auth/whoami", later, null)).get("tenantId").asText());
+        // a key created here is one 0.20 can validate: its columns hold what 0.20 reads
+        JsonNode mine = create("mine", "org-3");
+        try (Connection c = jdbc(); var p = c.prepareStatement("SELECT " + col("tenantId") + ", revoked, " + col("expiresAt")
+                + " FROM api_keys WHERE " + col("keyHash") + " = ?")) {
+            p.setString(1, KeyFormat.hash(mine.get("key").asText()));
+            try (ResultSet r = p.executeQuery()) {
+                assertTrue(r.next());
+                assertEquals("org-3", r.getString(1));
+                assertEquals(0, r.getInt(2));
+                assertEquals(mine.get("expiresAt").asText(), r.getString(3));
+            }
         }
     }
 

@@ -23,6 +23,23 @@ class SqliteKeyStoreTest extends KeyStoreContract {
         return DriverManager.getConnection("jdbc:sqlite:" + file);
     }
 
+    /** As isol8 0.20 (packages/server/src/db) creates it. */
+    @Override
+    java.util.List<String> legacyDdl() {
+        return java.util.List.of("""
+                CREATE TABLE IF NOT EXISTS api_keys (
+                  id          TEXT PRIMARY KEY,
+                  name        TEXT NOT NULL,
+                  keyHash     TEXT NOT NULL UNIQUE,
+                  keyPrefix   TEXT NOT NULL,
+                  tenantId    TEXT NOT NULL,
+                  createdAt   TEXT NOT NULL,
+                  expiresAt   TEXT NOT NULL,
+                  lastUsedAt  TEXT,
+                  revoked     INTEGER NOT NULL DEFAULT 0
+                )""", "CREATE INDEX IF NOT EXISTS idx_api_keys_keyHash ON api_keys(keyHash)");
+    }
+
     @Override
     boolean snakeCase() {
         return false;
