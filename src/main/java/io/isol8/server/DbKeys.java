@@ -42,11 +42,18 @@ final class DbKeys implements AutoCloseable {
     private volatile String downReason = "";
 
     private final Metrics metrics;
+    private final long purgeAfterMs;
+    private long lastPurge = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
 
-    DbKeys(KeyStore store, Clock clock, long flushEveryMs, Metrics metrics) {
+    /**
+     * @param purgeAfterMs {@code auth.purgeAfterMs}: expired or revoked rows are deleted this long after they
+     *                     stopped working (checked hourly); 0 keeps them
+     */
+    DbKeys(KeyStore store, Clock clock, long flushEveryMs, Metrics metrics, long purgeAfterMs) {
         this.store = store;
         this.clock = clock;
         this.metrics = metrics;
+        this.purgeAfterMs = purgeAfterMs;
         this.flusher = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("isol8-keystore").factory());
         flusher.scheduleWithFixedDelay(this::background, flushEveryMs, flushEveryMs, TimeUnit.MILLISECONDS);
     }
@@ -156,6 +163,13 @@ final class DbKeys implements AutoCloseable {
     private void background() {
         try {
             flush();
+            if (purgeAfterMs > 0 && System.nanoTime() - lastPurge >= TimeUnit.HOURS.toNanos(1)) {
+                lastPurge = System.nanoTime();
+                int n = store.purge(clock.instant().minusMillis(purgeAfterMs));
+                if (n > 0) {
+                    LOG.info("key store: purged " + n + " expired or revoked key(s)");
+                }
+            }
             if (!up) {
                 if (store.ping()) {
                     healthy();

@@ -28,7 +28,7 @@ public final class Tenancy implements AutoCloseable {
     Tenancy(Isol8Config config, List<StaticKey> keys, Optional<KeyStore> store, Metrics metrics, Clock clock,
             long flushEveryMs) {
         this.keys = new ApiKeys(keys);
-        this.stored = store.map(s -> new DbKeys(s, clock, flushEveryMs, metrics));
+        this.stored = store.map(s -> new DbKeys(s, clock, flushEveryMs, metrics, config.auth().purgeAfterMs()));
         this.tenants = new Tenants(config.quotas(), stored, System::nanoTime);
         this.audit = new Audit(config.audit(), clock, metrics);
     }
