@@ -25,11 +25,13 @@ final class AuthFilter implements Filter {
     private final ApiKeys keys;
     private final Optional<DbKeys> stored;
     private final Tenants tenants;
+    private final Audit audit;
 
-    AuthFilter(ApiKeys keys, Optional<DbKeys> stored, Tenants tenants) {
+    AuthFilter(ApiKeys keys, Optional<DbKeys> stored, Tenants tenants, Audit audit) {
         this.keys = keys;
         this.stored = stored;
         this.tenants = tenants;
+        this.audit = audit;
     }
 
     @Override
@@ -64,6 +66,12 @@ final class AuthFilter implements Filter {
         req.context().register(caller.get());
         Optional<Tenants.Refusal> refused = tenants.admitRequest(caller.get().tenant());
         if (refused.isPresent()) {
+            String path = req.path().rawPath();
+            if (path.equals("/execute") || path.equals("/execute/stream")) {
+                Audit.Record record = audit.start(caller.get(), path);
+                record.failed(new Isol8Exception.Busy(refused.get().message()));
+                record.write();
+            }
             res.header(HeaderNames.RETRY_AFTER, Long.toString(refused.get().retryAfterSeconds()));
             Json.error(res, Status.TOO_MANY_REQUESTS_429, refused.get().message());
             return;

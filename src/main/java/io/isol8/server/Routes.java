@@ -39,7 +39,7 @@ public final class Routes {
     public static void configure(HttpRouting.Builder routing, Isol8Config config, String version,
                                  Tenancy tenancy, Engine engine, Executions executions, Metrics metrics) {
         routing.addFilter(new AccessLog(metrics))
-                .addFilter(new AuthFilter(tenancy.keys, tenancy.stored, tenancy.tenants))
+                .addFilter(new AuthFilter(tenancy.keys, tenancy.stored, tenancy.tenants, tenancy.audit))
                 .error(Throwable.class, new ErrorMapping())
                 .register(new HealthService(version, engine, executions, tenancy.stored))
                 .register(new ExecuteService(new ExecutionRequestParser(config, engine::hostCpus), executions,

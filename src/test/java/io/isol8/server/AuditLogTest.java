@@ -111,6 +111,19 @@ class AuditLogTest {
     }
 
     @Test
+    void requestsOverTheRateQuotaAreRecorded() throws Exception {
+        Isol8Config c = Isol8Config.builtIn();
+        server = FakeServer.withStore(c.withTenancy(c.auth(), new Isol8Config.Quotas(0, 0, 0, 1),
+                new Isol8Config.Audit(true, dir.resolve("audit").toString(), 30, false, false, "")), Optional.empty());
+        assertEquals(200, server.post("/execute", FakeServer.body("out:1", "", "")).statusCode());
+        assertEquals(429, server.post("/execute/stream", FakeServer.body("out:2", "", "")).statusCode());
+        JsonNode rejected = records(2).get(1);
+        assertEquals("/execute/stream", rejected.get("route").asText());
+        assertEquals("rejected_busy", rejected.get("outcome").asText());
+        assertEquals(429, rejected.get("status").asInt());
+    }
+
+    @Test
     void codeAndOutputOnlyWhenConfigured() throws Exception {
         start(true, true, "", false);
         server.post("/execute", FakeServer.body("out:visible", "", ""));
