@@ -79,6 +79,11 @@ final class Audit implements AutoCloseable {
         return config.enabled();
     }
 
+    /** Whether records carry the run's output (then the stream route keeps a copy of it). */
+    boolean includesOutput() {
+        return config.enabled() && config.includeOutput();
+    }
+
     Path dir() {
         return dir;
     }

@@ -88,9 +88,11 @@ final class ExecuteService implements HttpService {
             try (Tenants.Slot slot = tenants.execution(caller.tenant(), call.spec().timeoutMs());
                  EventStream events = new EventStream(req, res, call.executionId(), call.spec().maxOutputBytes(), cancel)) {
                 try {
-                    Finished finished = executions.run(call, events, cancel);
+                    BufferedOutput copy = new BufferedOutput();
+                    Finished finished = executions.run(call, audit.includesOutput() ? new TeeSink(events, copy) : events,
+                            cancel);
                     tenants.finished(caller.tenant(), finished.outcome());
-                    record.finished(finished, cancel.reason(), "", "");
+                    record.finished(finished, cancel.reason(), copy.stdout, copy.stderr);
                     finish(events, call.spec(), finished.outcome(), cancel);
                 } catch (RuntimeException e) {
                     if (!events.isOpen()) {

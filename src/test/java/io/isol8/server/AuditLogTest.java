@@ -127,9 +127,12 @@ class AuditLogTest {
     void codeAndOutputOnlyWhenConfigured() throws Exception {
         start(true, true, "", false);
         server.post("/execute", FakeServer.body("out:visible", "", ""));
-        JsonNode rec = records(1).get(0);
-        assertEquals("out:visible", rec.get("code").asText());
-        assertEquals("visible\n", rec.get("stdout").asText());
+        server.stream(FakeServer.body("out:streamed\nerr:oops", "", ""));
+        List<JsonNode> recs = records(2);
+        assertEquals("out:visible", recs.get(0).get("code").asText());
+        assertEquals("visible\n", recs.get(0).get("stdout").asText());
+        assertEquals("streamed\n", recs.get(1).get("stdout").asText());
+        assertEquals("oops\n", recs.get(1).get("stderr").asText());
     }
 
     @Test
