@@ -110,17 +110,17 @@ public final class Main {
         int port = port(args, env, config);
         Map<String, byte[]> keys = Keys.of(args.value("--key").or(() -> Optional.ofNullable(env.get("ISOL8_API_KEY"))
                 .filter(k -> !k.isEmpty())), config);
-        checkPortFree(port);
         String database = args.value("--auth-db").orElse(config.auth().database());
-        Optional<io.isol8.auth.KeyStore> store = Optional.empty();
         if (!database.isEmpty()) {
             java.util.Optional<String> problem = io.isol8.config.StoreUrl.problem(database);
             if (problem.isPresent()) {
                 throw new StartupException("Invalid auth database" + (args.value("--auth-db").isPresent()
                         ? " (from --auth-db)" : " (auth.database)") + ": " + problem.get());
             }
-            store = Optional.of(io.isol8.auth.KeyStore.open(database, java.time.Clock.systemUTC()));
         }
+        checkPortFree(port);
+        Optional<io.isol8.auth.KeyStore> store = database.isEmpty() ? Optional.empty()
+                : Optional.of(io.isol8.auth.KeyStore.open(database, java.time.Clock.systemUTC()));
         String instanceId = config.instanceId().isEmpty() ? hostname() + "-" + port : config.instanceId();
         String version = version();
         Metrics metrics = new Metrics();

@@ -46,10 +46,13 @@ final class ConfigBinder {
     private static Isol8Config.Auth auth(Section s) {
         Isol8Config.Auth b = BUILT_IN.auth();
         java.util.List<Isol8Config.KeyEntry> keys = AuthKeys.read(s);
+        // the value may hold a password: a problem names the key and the reason, never the value
         String database = s.scalars().string(s.key("database"), s.take("database"), b.database(),
-                        text -> text.isEmpty() || StoreUrl.problem(text).isEmpty(),
-                        "empty, a SQLite file (sqlite:PATH or a path ending in .db) or postgres://user:password@host:port/db")
-                .orElse(b.database());
+                        text -> true, "a string").orElse(b.database());
+        if (!database.isEmpty()) {
+            StoreUrl.problem(database).ifPresent(p -> s.scalars().problems().badValue(s.key("database"), "<hidden>",
+                    "sqlite:PATH, a file path or postgres://user:password@host:port/db; " + p));
+        }
         long maxTtlMs = s.whole("maxTtlMs", b.maxTtlMs(), MILLIS, atLeast(60_000)).orElse(b.maxTtlMs());
         long purgeAfterMs = s.whole("purgeAfterMs", b.purgeAfterMs(), MILLIS, atLeast(0)).orElse(b.purgeAfterMs());
         return new Isol8Config.Auth(keys, database, maxTtlMs, purgeAfterMs);

@@ -503,6 +503,7 @@ class ConfigLoaderTest {
     @Test
     void keyStoreSchemeMustBeKnown() throws IOException {
         assertEquals(1, problems("auth:\n  database: mysql://u:p@db/isol8\n").size());
+        assertFalse(problems("auth:\n  database: mysql://u:p4ssw0rd@db/isol8\n").get(0).contains("p4ssw0rd"));
         assertEquals(1, problems("auth:\n  database: redis://db\n").size());
         assertEquals(1, problems("auth:\n  database: \"jdbc:sqlite:x.db\"\n").size());
         assertEquals("sqlite:/tmp/a.db", load("auth:\n  database: sqlite:/tmp/a.db\n").auth().database());

@@ -356,6 +356,21 @@ abstract class KeyStoreContract {
     }
 
     @Test
+    void purgeDeletesOnlyRowsDeadLongEnough() throws Exception {
+        Instant now = Instant.now();
+        insertLegacyRow("long-expired", KeyFormat.generate(), "p", now.minusSeconds(90_000), now.minusSeconds(86_400), 0);
+        insertLegacyRow("just-expired", KeyFormat.generate(), "p", now.minusSeconds(7_200), now.minusSeconds(60), 0);
+        JsonNode revoked = create("revoked-now", "p");
+        call("DELETE", "/auth/keys/" + revoked.get("id").asText(), ADMIN, null);
+        create("alive", "p");
+        try (KeyStore store = KeyStore.open(url, Clock.systemUTC())) {
+            assertEquals(1, store.purge(now.minusSeconds(3_600)));
+            assertEquals(Set.of("just-expired", "revoked-now", "alive"), new HashSet<>(
+                    store.list(Optional.of("p")).stream().map(io.isol8.auth.StoredKey::name).toList()));
+        }
+    }
+
+    @Test
     void migrationsAreVersionedAndIdempotent() throws Exception {
         KeyStore.open(url, Clock.systemUTC()).close();
         KeyStore.open(url, Clock.systemUTC()).close();
