@@ -84,8 +84,9 @@ public final class KeyStore implements AutoCloseable {
             hc.addDataSourceProperty("loginTimeout", "2");
             hc.addDataSourceProperty("socketTimeout", "5");
             hc.addDataSourceProperty("ApplicationName", "isol8");
-            hc.setMaximumPoolSize(8);
+            hc.setMaximumPoolSize(16);
             hc.setMinimumIdle(1);
+            hc.setConnectionTimeout(5_000);
             description = "postgresql://" + host + ":" + port + "/" + db;
         } else {
             dialect = Dialect.SQLITE;
@@ -469,6 +470,11 @@ public final class KeyStore implements AutoCloseable {
     private <T> T run(Work<T> work) {
         try (Connection c = pool.getConnection()) {
             return work.on(c);
+        } catch (java.sql.SQLTransientConnectionException e) {
+            // HikariCP: no connection within connectionTimeout; without a cause the database answered, the pool
+            // was only busy
+            throw new StoreUnavailableException(reason(e), e, e.getCause() == null && pool.getHikariPoolMXBean() != null
+                    && pool.getHikariPoolMXBean().getTotalConnections() > 0);
         } catch (SQLException e) {
             throw new StoreUnavailableException(reason(e), e);
         }

@@ -38,7 +38,9 @@ final class DbKeys implements AutoCloseable {
     private final Map<String, Entry> cache = new ConcurrentHashMap<>();
     private final Map<String, Instant> lastUsed = new ConcurrentHashMap<>();
     private final ScheduledExecutorService flusher;
+    private static final long RETRY_WHILE_DOWN_NANOS = TimeUnit.SECONDS.toNanos(1);
     private volatile boolean up = true;
+    private volatile long lastAttempt;
     private volatile String downReason = "";
 
     private final Metrics metrics;
@@ -78,7 +80,17 @@ final class DbKeys implements AutoCloseable {
         if (e != null && now - e.fetchedNanos() < (e.key().isPresent() ? POSITIVE_NANOS : NEGATIVE_NANOS)) {
             key = e.key();
             metrics.keyCheck("cached");
+        } else if (!up && now - lastAttempt < RETRY_WHILE_DOWN_NANOS) {
+            // down: answer at once instead of waiting for the pool's timeout on every request; one request a
+            // second (and the background ping) tries again
+            if (e != null && e.key().isPresent() && now - e.fetchedNanos() < STALE_NANOS) {
+                key = e.key();
+            } else {
+                metrics.keyCheck("unavailable");
+                throw unavailable();
+            }
         } else {
+            lastAttempt = now;
             try {
                 key = store.byHash(hash);
                 metrics.keyCheck("fetched");
@@ -145,6 +157,10 @@ final class DbKeys implements AutoCloseable {
     }
 
     private void down(StoreUnavailableException e) {
+        if (e.busy()) {
+            downReason = e.getMessage();
+            return; // the database answers; requests just waited too long for a connection
+        }
         if (up) {
             LOG.warning("key store " + store.description() + " is unavailable: " + e.getMessage());
         }

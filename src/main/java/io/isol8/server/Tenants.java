@@ -66,7 +66,7 @@ final class Tenants {
     Quotas quotas(String tenant) {
         Tenant t = tenant(tenant);
         long now = nanos.getAsLong();
-        if (stored.isPresent() && now - t.ownFetched > QUOTA_CACHE_NANOS) {
+        if (stored.isPresent() && now - t.ownFetched > QUOTA_CACHE_NANOS && stored.get().up()) {
             try {
                 t.own = stored.get().store().quotas(tenant).orElse(null);
                 t.ownFetched = now;
@@ -114,10 +114,8 @@ final class Tenants {
             double estimate = t.previous * weight + t.current;
             if (estimate + 1 > limit) {
                 t.rejected.incrementAndGet();
+                // the estimate drops at the latest when this minute's window closes
                 long retry = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(MINUTE_NANOS - elapsed) + 1);
-                if (t.previous == 0) {
-                    retry = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(MINUTE_NANOS - elapsed) + 1);
-                }
                 return Optional.of(new Refusal("Tenant \"" + tenant + "\" is over its request quota (requestsPerMinute = "
                         + limit + ")", Math.min(60, retry)));
             }
