@@ -47,13 +47,14 @@ public final class Sessions {
         Key key = new Key(principal, id);
         Session session = byKey.get(key);
         if (session == null) {
+            // asked outside the lock: the quota may come from the key store
+            int quota = ownerQuota.applyAsInt(principal);
             synchronized (byKey) {
                 session = byKey.get(key);
                 if (session == null) {
                     if (byKey.size() >= maxSessions) {
                         throw new Isol8Exception.Busy("Session limit reached (limits.maxSessions = " + maxSessions + ")");
                     }
-                    int quota = ownerQuota.applyAsInt(principal);
                     if (quota > 0 && countOf(principal) >= quota) {
                         throw new Isol8Exception.Busy("Tenant \"" + principal + "\" is over its session quota (maxSessions = "
                                 + quota + ")");
