@@ -454,9 +454,28 @@ public final class KeyStore implements AutoCloseable {
         Object revoked = r.getObject(d.revoked);
         boolean isRevoked = revoked instanceof Boolean b ? b : revoked instanceof Number n && n.intValue() != 0;
         return new StoredKey(r.getString(d.id), r.getString(d.name), r.getString(d.keyPrefix), r.getString(d.tenantId),
-                KeyFormat.parse(r.getString(d.createdAt)), KeyFormat.parse(r.getString(d.expiresAt)),
-                Optional.ofNullable(lastUsed).map(KeyFormat::parse), isRevoked,
-                Optional.ofNullable(revokedAt).map(KeyFormat::parse));
+                instant(r, d.createdAt).orElse(Instant.EPOCH), instant(r, d.expiresAt).orElse(Instant.EPOCH),
+                lastUsed == null ? Optional.empty() : instant(r, d.lastUsedAt), isRevoked,
+                revokedAt == null ? Optional.empty() : instant(r, d.revokedAt));
+    }
+
+    /**
+     * A timestamp column: text as 0.20 writes it ({@code 2026-11-26T02:21:27.720Z}), or a SQL timestamp type. An
+     * unreadable value reads as the epoch (an expiry in the past), never as an error.
+     */
+    private static Optional<Instant> instant(ResultSet r, String column) throws SQLException {
+        Object v = r.getObject(column);
+        try {
+            return Optional.ofNullable(switch (v) {
+                case null -> null;
+                case java.sql.Timestamp t -> t.toInstant();
+                case java.time.OffsetDateTime t -> t.toInstant();
+                case Number n -> Instant.ofEpochMilli(n.longValue());
+                default -> KeyFormat.parse(v.toString().strip());
+            });
+        } catch (java.time.DateTimeException e) {
+            return Optional.of(Instant.EPOCH);
+        }
     }
 
     private static Instant truncate(Instant t) {

@@ -226,6 +226,17 @@ abstract class KeyStoreContract {
         assertEquals("{\"error\":\"Invalid API key\"}", r.body());
     }
 
+    @Test
+    void unreadableExpiryIsAnExpiredKeyNotAnError() throws Exception {
+        String key = KeyFormat.generate();
+        insertLegacyRow("odd", key, "team-a", Instant.now(), Instant.now().plusSeconds(3600), 0);
+        try (Connection c = jdbc(); Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE api_keys SET " + col("expiresAt") + " = 'next tuesday' WHERE name = 'odd'");
+        }
+        assertEquals(401, call("GET", "/sessions", key, null).statusCode());
+        assertEquals(200, call("GET", "/auth/keys", ADMIN, null).statusCode());
+    }
+
     /** A row as isol8 0.20 writes it (no revokedAt). */
     void insertLegacyRow(String name, String key, String tenant, Instant created, Instant expires, int revoked)
             throws Exception {
