@@ -32,6 +32,16 @@ import java.util.logging.Logger;
  */
 public final class KeyStore implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(KeyStore.class.getName());
+    /**
+     * The drivers' own debug output shows statement parameters (key hashes): pinned to INFO, whatever the global
+     * level. Strong references: JUL forgets the level of a logger nobody holds.
+     */
+    private static final List<Logger> QUIET = List.of("org.postgresql", "org.sqlite", "com.zaxxer.hikari").stream()
+            .map(name -> {
+                Logger l = Logger.getLogger(name);
+                l.setLevel(java.util.logging.Level.INFO);
+                return l;
+            }).toList();
     /** The schema version this build writes; versions are recorded in {@code isol8_schema}. */
     static final int VERSION = 3;
 

@@ -227,6 +227,51 @@ abstract class KeyStoreContract {
     }
 
     @Test
+    void keysNeverReachTheLog() throws Exception {
+        List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(new java.util.logging.SimpleFormatter().format(r));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        java.util.logging.Level was = root.getLevel();
+        root.addHandler(handler);
+        root.setLevel(java.util.logging.Level.ALL);
+        List<String> secrets = new ArrayList<>();
+        try {
+            JsonNode k = create("logged", "team-l");
+            secrets.add(k.get("key").asText());
+            call("GET", "/sessions", k.get("key").asText(), null);
+            call("POST", "/execute", k.get("key").asText(), run("out:x", null));
+            JsonNode rotated = json(call("POST", "/auth/keys/" + k.get("id").asText() + "/rotate", ADMIN, "{}"));
+            secrets.add(rotated.get("key").asText());
+            secrets.add(json(call("POST", "/auth/login", ADMIN, null)).get("token").asText());
+            call("GET", "/sessions", "isol8_" + "ab".repeat(32), null);
+            secrets.add("isol8_" + "ab".repeat(32));
+        } finally {
+            root.removeHandler(handler);
+            root.setLevel(was);
+        }
+        secrets.add(ADMIN);
+        String all = String.join("", lines);
+        assertFalse(lines.isEmpty());
+        for (String secret : secrets) {
+            assertFalse(all.contains(secret), "a key reached the log");
+            assertFalse(all.contains(KeyFormat.hash(secret)), "a key hash reached the log");
+        }
+    }
+
+    @Test
     void unreadableExpiryIsAnExpiredKeyNotAnError() throws Exception {
         String key = KeyFormat.generate();
         insertLegacyRow("odd", key, "team-a", Instant.now(), Instant.now().plusSeconds(3600), 0);
