@@ -9,6 +9,9 @@ import io.isol8.engine.Executions;
 import io.isol8.engine.Sessions;
 import io.isol8.server.Metrics;
 import io.isol8.server.Routes;
+import io.isol8.server.StaticKey;
+import io.isol8.server.Tenancy;
+import io.isol8.auth.KeyStore;
 
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -29,6 +32,7 @@ public final class Application implements AutoCloseable {
     private final Executions executions;
     private final WebServer server;
     private final ScheduledExecutorService pruner;
+    private final Tenancy tenancy;
     private boolean closed;
 
     /**
@@ -39,8 +43,21 @@ public final class Application implements AutoCloseable {
      */
     public Application(Isol8Config config, String version, int port, Map<String, byte[]> keys, Engine engine,
                        Metrics metrics) {
+        this(config, version, port, Keys.admins(keys, config), java.util.Optional.empty(), engine, metrics);
+    }
+
+    /**
+     * Starts listening on {@code port} (0 = any free port).
+     *
+     * @param keys    the configured keys
+     * @param store   the key store, if any; owned (closed) by the application from now on
+     * @param metrics the metrics the engine also reports to
+     */
+    public Application(Isol8Config config, String version, int port, java.util.List<StaticKey> keys,
+                       java.util.Optional<KeyStore> store, Engine engine, Metrics metrics) {
         this.engine = engine;
-        Sessions sessions = new Sessions(engine, config.limits().maxSessions());
+        this.tenancy = new Tenancy(config, keys, store, metrics);
+        Sessions sessions = new Sessions(engine, config.limits().maxSessions(), tenancy::sessionQuota);
         this.executions = new Executions(engine, sessions,
                 new Admission(config.maxConcurrent(), config.maxQueued(), metrics),
                 config.queueTimeoutMs(), config.limits().maxSessionQueue(), metrics);
@@ -53,11 +70,12 @@ public final class Application implements AutoCloseable {
                 // a 4096-byte path (api.md §5.2), percent-encoded, must fit in a GET /file request line
                 .addProtocol(Http1Config.builder().maxPrologueLength(MAX_PROLOGUE).build())
                 .addConnectionSelector(Routes.notHttp(MAX_PROLOGUE))
-                .routing(r -> Routes.configure(r, config, version, keys, engine, executions, metrics))
+                .routing(r -> Routes.configure(r, config, version, tenancy, engine, executions, metrics))
                 .build()
                 .start();
         if (!server.isRunning() || server.port() < 0) {
             server.stop();
+            tenancy.close();
             throw new IllegalStateException("Address already in use: port " + port);
         }
         this.pruner = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("isol8-pruner").factory());
@@ -91,6 +109,7 @@ public final class Application implements AutoCloseable {
         executions.shutdown(GRACE_MS);
         pruner.shutdownNow();
         server.stop();
+        tenancy.close();
         engine.close();
     }
 }

@@ -34,16 +34,17 @@ public final class Routes {
     }
 
     /**
-     * @param keys principal name → SHA-256 digest of its key
+     * @param tenancy the keys, key store, quotas and audit log
      */
     public static void configure(HttpRouting.Builder routing, Isol8Config config, String version,
-                                 Map<String, byte[]> keys, Engine engine, Executions executions, Metrics metrics) {
+                                 Tenancy tenancy, Engine engine, Executions executions, Metrics metrics) {
         routing.addFilter(new AccessLog(metrics))
-                .addFilter(new AuthFilter(new ApiKeys(keys)))
+                .addFilter(new AuthFilter(tenancy.keys, tenancy.stored, tenancy.tenants, tenancy.audit))
                 .error(Throwable.class, new ErrorMapping())
-                .register(new HealthService(version, engine, executions))
+                .register(new HealthService(version, engine, executions, tenancy.stored))
                 .register(new ExecuteService(new ExecutionRequestParser(config, engine::hostCpus), executions,
-                        config.limits().maxRequestBytes()))
+                        config.limits().maxRequestBytes(), tenancy.tenants, tenancy.audit))
+                .register(new AuthService(tenancy.stored, tenancy.tenants, executions, tenancy.audit, config))
                 .get("/openapi.yaml", (req, res) -> {
                     res.header(HeaderNames.CONTENT_TYPE, "application/yaml");
                     res.send(OPENAPI.get());
@@ -105,6 +106,14 @@ public final class Routes {
         m.put("/session/{id}", List.of(Method.DELETE));
         m.put("/metrics", List.of(Method.GET));
         m.put("/openapi.yaml", List.of(Method.GET));
+        m.put("/auth/keys", List.of(Method.GET, Method.POST));
+        m.put("/auth/keys/{id}", List.of(Method.DELETE));
+        m.put("/auth/keys/{id}/rotate", List.of(Method.POST));
+        m.put("/auth/login", List.of(Method.POST));
+        m.put("/auth/whoami", List.of(Method.GET));
+        m.put("/auth/tenants/{id}", List.of(Method.GET, Method.PUT));
+        m.put("/auth/tenants/{id}/usage", List.of(Method.GET));
+        m.put("/cleanup", List.of(Method.POST));
         return java.util.Collections.unmodifiableMap(m);
     }
 }
