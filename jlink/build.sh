@@ -9,6 +9,9 @@
 #   target/isol8/lib/isol8.aot       start-up cache (JEP 514 AOT cache) from a training run
 #   target/isol8/lib/isol8-agent     the static in-container agent (target/agent/isol8-agent, built by
 #                                    `mvn compile` from agent/); `isol8 setup` puts it into isol8:base
+#   target/isol8/lib/libsqlitejdbc.so  SQLite's native library for this machine's architecture, taken out of
+#                                    the sqlite-jdbc jar; the launcher loads it from here, so the key
+#                                    store works with a read-only or noexec temporary folder
 #
 # Expects `mvn package` to have produced target/isol8.jar and target/libs/ (helidon-se layout).
 # `mvn package` runs this script itself in the package phase unless -Disol8.jlink.skip=true.
@@ -116,6 +119,24 @@ chmod 0755 "$out/bin/isol8"
 [ -f target/agent/isol8-agent ] || die "target/agent/isol8-agent is missing: run 'mvn -DskipTests package' first"
 cp target/agent/isol8-agent "$out/lib/isol8-agent"
 chmod 0755 "$out/lib/isol8-agent"
+
+# SQLite's native library: sqlite-jdbc would otherwise copy it to java.io.tmpdir and load it from there,
+# which fails on a noexec /tmp. Glibc build for the machine's architecture.
+sqlite_jar=
+for lib in "${libs[@]}"; do
+    case $(basename "$lib") in sqlite-jdbc-*.jar) sqlite_jar=$lib ;; esac
+done
+[ -n "$sqlite_jar" ] || die "no sqlite-jdbc jar in the manifest Class-Path"
+case $(uname -m) in
+    x86_64|amd64) sqlite_arch=x86_64 ;;
+    aarch64|arm64) sqlite_arch=aarch64 ;;
+    *) sqlite_arch=$(uname -m) ;;
+esac
+(cd "$manifest_dir" && "$jdk/bin/jar" xf "$root/$sqlite_jar" "org/sqlite/native/Linux/$sqlite_arch/libsqlitejdbc.so")
+[ -f "$manifest_dir/org/sqlite/native/Linux/$sqlite_arch/libsqlitejdbc.so" ] \
+    || die "$sqlite_jar has no native library for Linux/$sqlite_arch"
+cp "$manifest_dir/org/sqlite/native/Linux/$sqlite_arch/libsqlitejdbc.so" "$out/lib/libsqlitejdbc.so"
+chmod 0644 "$out/lib/libsqlitejdbc.so"
 
 version=$(env -i "$out/bin/isol8" --version) || die "bin/isol8 --version failed"
 log "bin/isol8 --version: $version"

@@ -2,7 +2,7 @@
 # isol8 launcher of the jlink runtime image; jlink/build.sh installs it as bin/isol8.
 #
 #   <home>/bin/isol8   <home>/runtime/   <home>/app/isol8.jar   <home>/app/libs/*.jar (named by the
-#   jar's manifest Class-Path)   <home>/config/isol8.yaml   [<home>/lib/isol8.aot]
+#   jar's manifest Class-Path)   <home>/config/isol8.yaml   [<home>/lib/isol8.aot]   [<home>/lib/libsqlitejdbc.so]
 #
 # JAVA_OPTS is passed to the JVM after the defaults below, so it can override them
 # (e.g. JAVA_OPTS=-Xmx1g, JAVA_OPTS=-XX:+UseG1GC, JAVA_OPTS=-XX:AOTMode=off).
@@ -54,8 +54,14 @@ aot=
 if [ -f "$HOME_DIR/lib/isol8.aot" ]; then
     aot=$HOME_DIR/lib/isol8.aot
 fi
+# SQLite (the key store) loads its native library from the image, never from a temporary folder
+sqlite_lib=
+if [ -f "$HOME_DIR/lib/libsqlitejdbc.so" ]; then
+    sqlite_lib=$HOME_DIR/lib
+fi
 
 # shellcheck disable=SC2086 # $gc and JAVA_OPTS are split into words on purpose
 exec "$HOME_DIR/runtime/bin/java" $gc -XX:MaxRAMPercentage=25 -Xms32m -XX:TieredStopAtLevel=1 \
-    ${aot:+"-XX:AOTCache=$aot"} ${aot:+-XX:AOTMode=auto} ${JAVA_OPTS-} \
+    ${aot:+"-XX:AOTCache=$aot"} ${aot:+-XX:AOTMode=auto} \
+    ${sqlite_lib:+"-Dorg.sqlite.lib.path=$sqlite_lib"} ${sqlite_lib:+-Dorg.sqlite.lib.name=libsqlitejdbc.so} ${JAVA_OPTS-} \
     -cp "$HOME_DIR/app/*" io.isol8.cli.Main "$@"

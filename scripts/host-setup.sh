@@ -4,7 +4,8 @@
 #      dockerd is absent; starts dockerd in the background only if it is not running
 #      (log: /var/log/isol8-dockerd.log); waits up to 60 s for it.
 #   2. Tools: installs stunnel (the TLS front of the remote-engine test), openssl, make, gcc +
-#      libc6-dev (the static agent) and python3 (the agent's container tests) if missing.
+#      libc6-dev (the static agent), python3 (the agent's container tests) and postgresql (the key
+#      store tests start their own server as the postgres user; no cluster is started here) if missing.
 #   3. Runtime images: installs debootstrap (and npm) if missing, then runs
 #      docker/build-offline.sh, which skips everything that is already up to date.
 # Needs root. Arguments are passed on to docker/build-offline.sh (e.g. --runtimes python,bash).
@@ -48,6 +49,17 @@ command -v openssl >/dev/null 2>&1 || apt_install openssl
 command -v make >/dev/null 2>&1 || apt_install make
 { command -v gcc >/dev/null 2>&1 && [ -f /usr/lib/x86_64-linux-gnu/libc.a ]; } || apt_install gcc libc6-dev
 command -v python3 >/dev/null 2>&1 || apt_install python3
+# The key store suite runs against a real PostgreSQL (PostgresServer in the tests: initdb + pg_ctl in a
+# temporary folder on a loopback port). Debian's package also creates a default cluster; stop only that
+# one when this script just installed it, so it does not sit on port 5432 for nothing.
+if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+  apt_install postgresql
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    for v in /usr/lib/postgresql/*; do
+      pg_ctlcluster "$(basename "$v")" main stop 2>/dev/null || true
+    done
+  fi
+fi
 
 # 3. Runtime images, offline
 command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap

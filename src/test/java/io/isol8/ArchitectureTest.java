@@ -58,6 +58,13 @@ class ArchitectureTest {
                 .resideInAnyPackage("io.isol8.server..", "io.isol8.cli..", "io.isol8.bench.."));
     }
 
+    /** The key store is storage only: it knows the configuration and the core, not the engine or HTTP. */
+    @Test
+    void authUsesNeitherEngineNorServerNorCli() {
+        check(noClasses().that().resideInAPackage("io.isol8.auth..").should().dependOnClassesThat()
+                .resideInAnyPackage("io.isol8.engine..", "io.isol8.server..", "io.isol8.cli..", "io.isol8.bench.."));
+    }
+
     @Test
     void serverUsesNoCli() {
         check(noClasses().that().resideInAPackage("io.isol8.server..").should().dependOnClassesThat()

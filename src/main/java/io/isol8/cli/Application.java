@@ -11,6 +11,9 @@ import io.isol8.engine.Sessions;
 import io.isol8.server.ExecuteSockets;
 import io.isol8.server.Metrics;
 import io.isol8.server.Routes;
+import io.isol8.server.StaticKey;
+import io.isol8.server.Tenancy;
+import io.isol8.auth.KeyStore;
 
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -33,6 +36,7 @@ public final class Application implements AutoCloseable {
     private final WebServer server;
     private final ExecuteSockets sockets;
     private final ScheduledExecutorService pruner;
+    private final Tenancy tenancy;
     private boolean closed;
 
     /**
@@ -43,13 +47,26 @@ public final class Application implements AutoCloseable {
      */
     public Application(Isol8Config config, String version, int port, Map<String, byte[]> keys, Engine engine,
                        Metrics metrics) {
+        this(config, version, port, Keys.admins(keys, config), java.util.Optional.empty(), engine, metrics);
+    }
+
+    /**
+     * Starts listening on {@code port} (0 = any free port).
+     *
+     * @param keys    the configured keys
+     * @param store   the key store, if any; owned (closed) by the application from now on
+     * @param metrics the metrics the engine also reports to
+     */
+    public Application(Isol8Config config, String version, int port, java.util.List<StaticKey> keys,
+                       java.util.Optional<KeyStore> store, Engine engine, Metrics metrics) {
         this.engine = engine;
-        Sessions sessions = new Sessions(engine, config.limits().maxSessions());
+        this.tenancy = new Tenancy(config, keys, store, metrics);
+        Sessions sessions = new Sessions(engine, config.limits().maxSessions(), tenancy::sessionQuota);
         this.executions = new Executions(engine, sessions,
                 new Admission(config.maxConcurrent(), config.maxQueued(), metrics),
                 config.queueTimeoutMs(), config.limits().maxSessionQueue(), metrics);
         metrics.bind(version, engine, executions);
-        this.sockets = new ExecuteSockets(config, keys, engine, executions);
+        this.sockets = new ExecuteSockets(config, tenancy, engine, executions);
         this.server = WebServer.builder()
                 .host("0.0.0.0")
                 .port(port)
@@ -59,12 +76,13 @@ public final class Application implements AutoCloseable {
                 .addProtocol(Http1Config.builder().maxPrologueLength(MAX_PROLOGUE).build())
                 .addConnectionSelector(Routes.notHttp(MAX_PROLOGUE))
                 .addProtocol(WsConfig.builder().maxFrameLength(sockets.maxFrameBytes()).build())
-                .routing(r -> Routes.configure(r, config, version, keys, engine, executions, metrics))
+                .routing(r -> Routes.configure(r, config, version, tenancy, engine, executions, metrics))
                 .addRouting(sockets.routing())
                 .build()
                 .start();
         if (!server.isRunning() || server.port() < 0) {
             server.stop();
+            tenancy.close();
             throw new IllegalStateException("Address already in use: port " + port);
         }
         this.pruner = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("isol8-pruner").factory());
@@ -99,6 +117,7 @@ public final class Application implements AutoCloseable {
         sockets.shutdown(SOCKETS_MS);
         pruner.shutdownNow();
         server.stop();
+        tenancy.close();
         engine.close();
     }
 }

@@ -15,7 +15,7 @@ import java.util.Set;
 record Args(String command, Map<String, String> values, Set<String> switches) {
     private static final Map<String, String> SHORT = Map.of("-p", "--port", "-k", "--key", "-h", "--help", "-V", "--version");
     private static final Map<String, Set<String>> VALUED = Map.of(
-            "serve", Set.of("--port", "--key", "--config"),
+            "serve", Set.of("--port", "--key", "--config", "--auth-db"),
             "cleanup", Set.of("--config"),
             "setup", Set.of("--config", "--runtimes", "--base", "--mirror", "--rootfs-dir", "--bun-binary", "--deno-binary"),
             "bench", Bench.VALUES);

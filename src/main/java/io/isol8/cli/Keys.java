@@ -17,6 +17,17 @@ final class Keys {
     private Keys() {
     }
 
+    /** The configured keys: {@code default} (from {@code --key}) is an admin, {@code auth.keys} as marked. */
+    static java.util.List<io.isol8.server.StaticKey> admins(Map<String, byte[]> keys, Isol8Config config) {
+        java.util.Set<String> admins = new java.util.HashSet<>();
+        if (config.auth().keys().stream().noneMatch(e -> e.name().equals("default"))) {
+            admins.add("default"); // the --key / ISOL8_API_KEY key
+        }
+        config.auth().keys().stream().filter(Isol8Config.KeyEntry::admin).forEach(e -> admins.add(e.name()));
+        return keys.entrySet().stream()
+                .map(e -> new io.isol8.server.StaticKey(e.getKey(), e.getValue(), admins.contains(e.getKey()))).toList();
+    }
+
     static Map<String, byte[]> of(Optional<String> defaultKey, Isol8Config config) {
         Map<String, byte[]> keys = new LinkedHashMap<>();
         defaultKey.ifPresent(k -> {

@@ -28,7 +28,7 @@ import java.util.logging.Logger;
 public final class Main {
     private static final String USAGE = """
             Usage:
-              isol8 serve   [--port|-p N] [--key|-k KEY] [--config PATH] [--debug]
+              isol8 serve   [--port|-p N] [--key|-k KEY] [--config PATH] [--auth-db CONN] [--debug]
               isol8 setup   [--config PATH] [--runtimes LIST] [--base IMAGE] [--offline [--mirror URL] [--rootfs-dir DIR]]
                             [--bun-binary PATH] [--deno-binary PATH] [--force]
               isol8 cleanup [--config PATH] [--all]
@@ -110,16 +110,27 @@ public final class Main {
         int port = port(args, env, config);
         Map<String, byte[]> keys = Keys.of(args.value("--key").or(() -> Optional.ofNullable(env.get("ISOL8_API_KEY"))
                 .filter(k -> !k.isEmpty())), config);
+        String database = args.value("--auth-db").orElse(config.auth().database());
+        if (!database.isEmpty()) {
+            java.util.Optional<String> problem = io.isol8.config.StoreUrl.problem(database);
+            if (problem.isPresent()) {
+                throw new StartupException("Invalid auth database" + (args.value("--auth-db").isPresent()
+                        ? " (from --auth-db)" : " (auth.database)") + ": " + problem.get());
+            }
+        }
         checkPortFree(port);
+        Optional<io.isol8.auth.KeyStore> store = database.isEmpty() ? Optional.empty()
+                : Optional.of(io.isol8.auth.KeyStore.open(database, java.time.Clock.systemUTC()));
         String instanceId = config.instanceId().isEmpty() ? hostname() + "-" + port : config.instanceId();
         String version = version();
         Metrics metrics = new Metrics();
         DockerEngine engine = new DockerEngine(config, instanceId, version, metrics);
         Application app;
         try {
-            app = new Application(config, version, port, keys, engine, metrics);
+            app = new Application(config, version, port, Keys.admins(keys, config), store, engine, metrics);
         } catch (RuntimeException e) {
             engine.closeClient();
+            store.ifPresent(io.isol8.auth.KeyStore::close);
             if (rootMessage(e).contains("Address already in use")) {
                 throw new StartupException("Port " + port + " is already in use");
             }

@@ -42,6 +42,7 @@ final class AuthKeys {
         Optional<String> name = name(section, firstUse);
         Optional<Config> key = section.take("key");
         Optional<Config> sha256 = section.take("sha256");
+        boolean admin = section.bool("admin", false);
         section.finish();
         if (key.isPresent() == sha256.isPresent()) {
             problems.add(at + (key.isPresent() ? " has both key and sha256" : " has neither key nor sha256")
@@ -55,7 +56,7 @@ final class AuthKeys {
         if (name.isEmpty() || plain.isEmpty() && hash.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new KeyEntry(name.get(), plain, hash));
+        return Optional.of(new KeyEntry(name.get(), plain, hash, admin));
     }
 
     private static Optional<String> name(Section section, Map<String, String> firstUse) {

@@ -37,9 +37,48 @@ final class ConfigBinder {
         Isol8Config config = new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs,
                 ceilings.defaults(root.section("defaults")), ceilings.limits(), cleanup(root.section("cleanup")),
                 pool(root.section("pool")), ImageKeys.read(root.section("images")), docker(root.section("docker")),
-                new Isol8Config.Auth(AuthKeys.read(root.section("auth"))), source, engine(root.section("engine")));
+                auth(root.section("auth")), source, engine(root.section("engine")), quotas(root.section("quotas")),
+                audit(root.section("audit")));
         root.finish();
         return config;
+    }
+
+    private static Isol8Config.Auth auth(Section s) {
+        Isol8Config.Auth b = BUILT_IN.auth();
+        java.util.List<Isol8Config.KeyEntry> keys = AuthKeys.read(s);
+        // the value may hold a password: a problem names the key and the reason, never the value
+        String database = s.scalars().string(s.key("database"), s.take("database"), b.database(),
+                        text -> true, "a string").orElse(b.database());
+        if (!database.isEmpty()) {
+            StoreUrl.problem(database).ifPresent(p -> s.scalars().problems().badValue(s.key("database"), "<hidden>",
+                    "sqlite:PATH, a file path or postgres://user:password@host:port/db; " + p));
+        }
+        long maxTtlMs = s.whole("maxTtlMs", b.maxTtlMs(), MILLIS, atLeast(60_000)).orElse(b.maxTtlMs());
+        long purgeAfterMs = s.whole("purgeAfterMs", b.purgeAfterMs(), MILLIS, atLeast(0)).orElse(b.purgeAfterMs());
+        return new Isol8Config.Auth(keys, database, maxTtlMs, purgeAfterMs);
+    }
+
+    private static Isol8Config.Quotas quotas(Section s) {
+        Isol8Config.Quotas b = BUILT_IN.quotas();
+        return new Isol8Config.Quotas(
+                s.whole("maxConcurrent", b.maxConcurrent(), INTEGER, between(0, 100_000)).orElse(0L).intValue(),
+                s.whole("maxSessions", b.maxSessions(), INTEGER, between(0, 100_000)).orElse(0L).intValue(),
+                s.whole("maxTimeoutMs", b.maxTimeoutMs(), MILLIS, atLeast(0)).orElse(0L),
+                s.whole("requestsPerMinute", b.requestsPerMinute(), INTEGER, between(0, 10_000_000)).orElse(0L).intValue());
+    }
+
+    private static Isol8Config.Audit audit(Section s) {
+        Isol8Config.Audit b = BUILT_IN.audit();
+        boolean enabled = s.bool("enabled", b.enabled());
+        String dir = s.scalars().string(s.key("dir"), s.take("dir"), b.dir(), d -> true, "a folder path").orElse(b.dir());
+        int retentionDays = s.whole("retentionDays", b.retentionDays(), INTEGER, between(0, 36_500))
+                .orElse((long) b.retentionDays()).intValue();
+        boolean includeCode = s.bool("includeCode", b.includeCode());
+        boolean includeOutput = s.bool("includeOutput", b.includeOutput());
+        String script = s.scalars().string(s.key("postLogScript"), s.take("postLogScript"), b.postLogScript(),
+                p -> p.isEmpty() || java.nio.file.Files.isExecutable(java.nio.file.Path.of(p)),
+                "empty or the path of an executable file").orElse(b.postLogScript());
+        return new Isol8Config.Audit(enabled, dir, retentionDays, includeCode, includeOutput, script);
     }
 
     private static Cleanup cleanup(Section s) {

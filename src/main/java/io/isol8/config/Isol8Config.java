@@ -15,10 +15,20 @@ import java.util.Set;
  * @param instanceId     the configured instance id; empty means {@code <hostname>-<port>}
  * @param source         where it came from: an absolute file path, or {@code built-in defaults}
  * @param engine         {@code engine.*}: how programs are run inside containers
+ * @param quotas         {@code quotas.*}: per-tenant defaults (a tenant's own values in the key store win)
+ * @param audit          {@code audit.*}: the audit log of executions and key events
  */
 public record Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
                           Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
-                          Docker docker, Auth auth, String source, Engine engine) {
+                          Docker docker, Auth auth, String source, Engine engine, Quotas quotas, Audit audit) {
+
+    /** A configuration with the built-in {@code quotas.*} and {@code audit.*} keys. */
+    public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
+                       Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
+                       Docker docker, Auth auth, String source, Engine engine) {
+        this(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup, pool, images,
+                docker, auth, source, engine, Quotas.NONE, Audit.OFF);
+    }
 
     /** A configuration with the built-in {@code engine.*} keys. */
     public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
@@ -31,7 +41,13 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
     /** The same configuration with another {@code engine.executor}. */
     public Isol8Config withExecutor(Executor executor) {
         return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
-                pool, images, docker, auth, source, new Engine(executor));
+                pool, images, docker, auth, source, new Engine(executor), quotas, audit);
+    }
+
+    /** The same configuration with other {@code auth.*}, {@code quotas.*} and {@code audit.*} keys. */
+    public Isol8Config withTenancy(Auth auth, Quotas quotas, Audit audit) {
+        return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
+                pool, images, docker, auth, source, engine, quotas, audit);
     }
 
     /** Built-in defaults of every key. */
@@ -133,15 +149,70 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
         }
     }
 
-    /** {@code auth.keys}: extra principals. */
-    public record Auth(List<KeyEntry> keys) {
+    /**
+     * {@code auth.*}: extra principals and the key store.
+     *
+     * @param keys          {@code auth.keys}
+     * @param database      {@code auth.database}: empty (no key store), a SQLite file ({@code sqlite:PATH} or a
+     *                      path) or {@code postgres://…}; {@code --auth-db} overrides it
+     * @param maxTtlMs      {@code auth.maxTtlMs}: the longest {@code ttlMs} a key may be created with
+     * @param purgeAfterMs  {@code auth.purgeAfterMs}: expired or revoked keys are deleted this long after they
+     *                      stopped working; 0 keeps every row
+     */
+    public record Auth(List<KeyEntry> keys, String database, long maxTtlMs, long purgeAfterMs) {
+        /** 365 days. */
+        public static final long DEFAULT_MAX_TTL_MS = 365L * 24 * 3600 * 1000;
+
         public Auth {
             keys = List.copyOf(keys);
+            java.util.Objects.requireNonNull(database, "auth.database");
+        }
+
+        /** Only {@code auth.keys}; no key store. */
+        public Auth(List<KeyEntry> keys) {
+            this(keys, "", DEFAULT_MAX_TTL_MS, 0);
+        }
+
+        public Auth withDatabase(String database) {
+            return new Auth(keys, database, maxTtlMs, purgeAfterMs);
         }
     }
 
     /**
      * One configured key: exactly one of {@code key} (plaintext) and {@code sha256} (lowercase hex) is present.
+     *
+     * @param admin {@code admin: true}: may manage keys ({@code /auth/*}) and call {@code /cleanup}
      */
-    public record KeyEntry(String name, Optional<String> key, Optional<String> sha256) { }
+    public record KeyEntry(String name, Optional<String> key, Optional<String> sha256, boolean admin) {
+        public KeyEntry(String name, Optional<String> key, Optional<String> sha256) {
+            this(name, key, sha256, false);
+        }
+    }
+
+    /**
+     * {@code quotas.*}: what one tenant may use at once; 0 means no quota. A tenant's own values, set with
+     * {@code PUT /auth/tenants/{id}}, replace these.
+     *
+     * @param maxConcurrent     executions running or waiting at once
+     * @param maxSessions       sessions alive at once
+     * @param maxTimeoutMs      the highest {@code timeoutMs} a request may ask for
+     * @param requestsPerMinute requests per minute (a sliding minute), every route counted
+     */
+    public record Quotas(int maxConcurrent, int maxSessions, long maxTimeoutMs, int requestsPerMinute) {
+        public static final Quotas NONE = new Quotas(0, 0, 0, 0);
+    }
+
+    /**
+     * {@code audit.*}: one JSON line per execution and per key event, in daily files.
+     *
+     * @param dir            folder of the files {@code audit-YYYY-MM-DD.jsonl}
+     * @param retentionDays  files older than this many days are deleted (0 keeps every file)
+     * @param includeCode    whether records carry the code (the hash is always there)
+     * @param includeOutput  whether records carry stdout and stderr
+     * @param postLogScript  empty, or an executable run with the file and the record after each record
+     */
+    public record Audit(boolean enabled, String dir, int retentionDays, boolean includeCode, boolean includeOutput,
+                        String postLogScript) {
+        public static final Audit OFF = new Audit(false, "", 30, false, false, "");
+    }
 }

@@ -18,6 +18,11 @@ public sealed abstract class Isol8Exception extends RuntimeException {
         public BadRequest(String message) { super(message); }
     }
 
+    /** 403: the caller is authenticated but may not do this (key management and clean-up need an admin key). */
+    public static final class Forbidden extends Isol8Exception {
+        public Forbidden(String message) { super(message); }
+    }
+
     /** 404: an unknown route, session or file. */
     public static final class NotFound extends Isol8Exception {
         public NotFound(String message) { super(message); }

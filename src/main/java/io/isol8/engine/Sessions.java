@@ -19,13 +19,22 @@ public final class Sessions {
     private final Map<Key, Session> byKey = new ConcurrentHashMap<>();
     private final Engine engine;
     private final int maxSessions;
+    private final java.util.function.ToIntFunction<String> ownerQuota;
 
     private record Key(String principal, String id) {
     }
 
     public Sessions(Engine engine, int maxSessions) {
+        this(engine, maxSessions, owner -> 0);
+    }
+
+    /**
+     * @param ownerQuota sessions one owner (tenant) may have at once; 0 = no quota beyond {@code maxSessions}
+     */
+    public Sessions(Engine engine, int maxSessions, java.util.function.ToIntFunction<String> ownerQuota) {
         this.engine = engine;
         this.maxSessions = maxSessions;
+        this.ownerQuota = ownerQuota;
     }
 
     /**
@@ -38,11 +47,17 @@ public final class Sessions {
         Key key = new Key(principal, id);
         Session session = byKey.get(key);
         if (session == null) {
+            // asked outside the lock: the quota may come from the key store
+            int quota = ownerQuota.applyAsInt(principal);
             synchronized (byKey) {
                 session = byKey.get(key);
                 if (session == null) {
                     if (byKey.size() >= maxSessions) {
                         throw new Isol8Exception.Busy("Session limit reached (limits.maxSessions = " + maxSessions + ")");
+                    }
+                    if (quota > 0 && countOf(principal) >= quota) {
+                        throw new Isol8Exception.Busy("Tenant \"" + principal + "\" is over its session quota (maxSessions = "
+                                + quota + ")");
                     }
                     session = new Session(principal, id, spec.runtime(), spec.container(),
                             spec.explicitContainerKeys(), System.currentTimeMillis());
@@ -96,6 +111,25 @@ public final class Sessions {
     public List<Session> list(String principal) {
         return byKey.values().stream().filter(s -> s.principal().equals(principal))
                 .sorted(Comparator.comparingLong(Session::createdAt)).toList();
+    }
+
+    /** The sessions of one owner. */
+    public int countOf(String principal) {
+        return (int) byKey.keySet().stream().filter(k -> k.principal().equals(principal)).count();
+    }
+
+    /**
+     * Removes every session (admin {@code POST /cleanup}): stops their runs and removes their containers.
+     *
+     * @return how many there were
+     */
+    public int deleteAll() {
+        int n = 0;
+        for (Key k : List.copyOf(byKey.keySet())) {
+            delete(k.principal(), k.id());
+            n++;
+        }
+        return n;
     }
 
     public int count() {

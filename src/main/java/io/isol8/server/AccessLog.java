@@ -46,6 +46,14 @@ final class AccessLog implements Filter {
         if (path.startsWith("/session/") && path.indexOf('/', 9) < 0 && path.length() > 9) {
             return "/session/{id}";
         }
+        if (path.startsWith("/auth/keys/") && path.length() > 11) {
+            int slash = path.indexOf('/', 11);
+            return slash < 0 ? "/auth/keys/{id}" : path.substring(slash).equals("/rotate") ? "/auth/keys/{id}/rotate" : "unknown";
+        }
+        if (path.startsWith("/auth/tenants/") && path.length() > 14) {
+            int slash = path.indexOf('/', 14);
+            return slash < 0 ? "/auth/tenants/{id}" : path.substring(slash).equals("/usage") ? "/auth/tenants/{id}/usage" : "unknown";
+        }
         return "unknown";
     }
 }

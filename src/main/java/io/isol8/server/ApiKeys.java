@@ -20,11 +20,15 @@ final class ApiKeys implements AuthenticationProvider {
     static final String MISSING = "Missing Authorization header";
     static final String INVALID = "Invalid API key";
 
-    private final List<Map.Entry<byte[], String>> digests;
+    private final List<StaticKey> keys;
 
-    /** @param byName principal name → SHA-256 digest of its key */
+    /** @param byName principal name → SHA-256 digest of its key (none of them admin) */
     ApiKeys(Map<String, byte[]> byName) {
-        this.digests = byName.entrySet().stream().map(e -> Map.entry(e.getValue(), e.getKey())).toList();
+        this(byName.entrySet().stream().map(e -> new StaticKey(e.getKey(), e.getValue(), false)).toList());
+    }
+
+    ApiKeys(List<StaticKey> keys) {
+        this.keys = List.copyOf(keys);
     }
 
     @Override
@@ -40,11 +44,16 @@ final class ApiKeys implements AuthenticationProvider {
 
     /** The principal name of {@code key}; every configured digest is compared. */
     Optional<String> principal(String key) {
+        return match(key).map(StaticKey::name);
+    }
+
+    /** The configured key {@code key} is; every configured digest is compared, in constant time each. */
+    Optional<StaticKey> match(String key) {
         byte[] digest = KeyDigest.of(key);
-        String found = null;
-        for (Map.Entry<byte[], String> e : digests) {
-            if (MessageDigest.isEqual(e.getKey(), digest)) {
-                found = e.getValue();
+        StaticKey found = null;
+        for (StaticKey k : keys) {
+            if (MessageDigest.isEqual(k.sha256(), digest)) {
+                found = k;
             }
         }
         return Optional.ofNullable(found);

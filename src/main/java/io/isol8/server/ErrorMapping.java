@@ -65,6 +65,7 @@ final class ErrorMapping implements ErrorHandler<Throwable> {
     static Status status(Isol8Exception e) {
         return switch (e) {
             case Isol8Exception.BadRequest x -> Status.BAD_REQUEST_400;
+            case Isol8Exception.Forbidden x -> Status.FORBIDDEN_403;
             case Isol8Exception.NotFound x -> Status.NOT_FOUND_404;
             case Isol8Exception.Conflict x -> Status.CONFLICT_409;
             case Isol8Exception.TooLarge x -> Status.REQUEST_ENTITY_TOO_LARGE_413;

@@ -47,7 +47,7 @@ final class ExecuteSocket implements WsListener {
     private final AtomicBoolean executeTaken = new AtomicBoolean();
     private final CancelSignal cancel = new CancelSignal();
     private long fragmentBytes;
-    private String principal;
+    private Caller caller;
     private SocketOutbox outbox;
     private Thread connection;
     private long openedAt;
@@ -68,8 +68,8 @@ final class ExecuteSocket implements WsListener {
     @Override
     public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
         Optional<String> key = ExecuteSockets.key(headers);
-        principal = key.flatMap(hub::principal).orElse(null);
-        if (principal == null) {
+        caller = key.flatMap(hub::caller).orElse(null);
+        if (caller == null) {
             throw new WsUpgradeException("not authenticated");
         }
         WritableHeaders<?> answer = WritableHeaders.create();
@@ -169,6 +169,7 @@ final class ExecuteSocket implements WsListener {
             outbox.text(SocketEvents.frame("error", "An execution is already running on this socket", null));
             return;
         }
+        Audit.Record record = hub.audit().start(caller, ExecuteSockets.PATH);
         Call call;
         Interaction live;
         try {
@@ -176,15 +177,18 @@ final class ExecuteSocket implements WsListener {
             envelope.remove("type");
             JsonNode interactive = envelope.remove("interactive");
             ParsedExecution parsed = hub.parser().parse(envelope);
-            call = new Call(UUID.randomUUID().toString(), principal, parsed.spec(), parsed.sessionId(),
+            call = new Call(UUID.randomUUID().toString(), caller.tenant(), parsed.spec(), parsed.sessionId(),
                     System.nanoTime());
+            record.call(call);
             live = interactive(interactive, call.executionId());
         } catch (Isol8Exception e) {
+            record.failed(e);
+            record.write();
             refuse(e);
             return;
         }
         interaction = live;
-        run = Thread.ofVirtual().name("isol8-ws-run").start(() -> run(call, live));
+        run = Thread.ofVirtual().name("isol8-ws-run").start(() -> run(call, live, record));
     }
 
     /** The run's live input, or null when {@code interactive} is absent or false. */
@@ -199,24 +203,32 @@ final class ExecuteSocket implements WsListener {
         return new Interaction(mode.get(), () -> outbox.text(SocketEvents.frame("started", executionId, Phase.CODE)));
     }
 
-    private void run(Call call, Interaction live) {
+    /** The execution on its own thread, under the tenant's slot, audited like the HTTP routes. */
+    private void run(Call call, Interaction live, Audit.Record record) {
         SocketEvents events = new SocketEvents(outbox, call.spec().maxOutputBytes());
         int code = 1000;
         String reason = "Execution complete";
-        try {
-            Finished finished = hub.executions().run(call, events, cancel, live);
+        try (Tenants.Slot slot = hub.tenants().execution(caller.tenant(), call.spec().timeoutMs())) {
+            BufferedOutput copy = new BufferedOutput();
+            Finished finished = hub.executions().run(call,
+                    hub.audit().includesOutput() ? new TeeSink(events, copy) : events, cancel, live);
+            hub.tenants().finished(caller.tenant(), finished.outcome());
+            record.finished(finished, cancel.reason(), copy.stdout, copy.stderr);
             RunEndings.finish(events, call.spec(), finished.outcome(), cancel);
         } catch (Isol8Exception e) {
+            record.failed(e);
             if (!events.isStarted()) {
                 refuse(e);
                 return;
             }
             events.failed(e.getMessage(), e instanceof Isol8Exception.SandboxLost ? "137" : "1");
         } catch (RuntimeException e) {
+            record.failed(e);
             events.failed(ErrorMapping.clientMessage(e, "execution " + call.executionId()), "1");
             code = 1011;
             reason = "Internal error";
         } finally {
+            record.write();
             run = null;
             hub.runEnded();
         }

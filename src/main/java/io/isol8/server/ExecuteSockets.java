@@ -9,7 +9,6 @@ import io.isol8.engine.Executions;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,7 +25,7 @@ public final class ExecuteSockets {
 
     private final ExecutionRequestParser parser;
     private final Executions executions;
-    private final ApiKeys keys;
+    private final Tenancy tenancy;
     private final Engine engine;
     private final long maxMessageBytes;
     private final Timers timers;
@@ -42,16 +41,16 @@ public final class ExecuteSockets {
         static final Timers DEFAULT = new Timers(10_000, 30_000, 90_000, 500);
     }
 
-    /** @param keys principal name → SHA-256 digest of its key */
-    public ExecuteSockets(Isol8Config config, Map<String, byte[]> keys, Engine engine, Executions executions) {
-        this(config, keys, engine, executions, Timers.DEFAULT);
+    /** @param tenancy the keys, key store, quotas and audit log the HTTP routes use too */
+    public ExecuteSockets(Isol8Config config, Tenancy tenancy, Engine engine, Executions executions) {
+        this(config, tenancy, engine, executions, Timers.DEFAULT);
     }
 
-    ExecuteSockets(Isol8Config config, Map<String, byte[]> keys, Engine engine, Executions executions, Timers timers) {
+    ExecuteSockets(Isol8Config config, Tenancy tenancy, Engine engine, Executions executions, Timers timers) {
         this.timers = timers;
+        this.tenancy = tenancy;
         this.parser = new ExecutionRequestParser(config, engine::hostCpus);
         this.executions = executions;
-        this.keys = new ApiKeys(keys);
         this.engine = engine;
         this.maxMessageBytes = config.limits().maxRequestBytes();
     }
@@ -113,8 +112,29 @@ public final class ExecuteSockets {
                 .map(String::strip).filter(p -> !p.isEmpty()).toList();
     }
 
-    Optional<String> principal(String key) {
-        return keys.principal(key);
+    /**
+     * The caller of an upgrade request with {@code key}, if the key is valid and the tenant may make a request now.
+     * Anything else (unknown key, key store down, rate exceeded) is answered over plain HTTP by the authentication
+     * filter.
+     */
+    Optional<Caller> caller(String key) {
+        try {
+            Optional<Caller> caller = AuthFilter.identify(tenancy.keys, tenancy.stored, key);
+            if (caller.isPresent() && tenancy.tenants.admitRequest(caller.get().tenant()).isPresent()) {
+                return Optional.empty();
+            }
+            return caller;
+        } catch (io.isol8.core.Isol8Exception.Unavailable e) {
+            return Optional.empty();
+        }
+    }
+
+    Tenants tenants() {
+        return tenancy.tenants;
+    }
+
+    Audit audit() {
+        return tenancy.audit;
     }
 
     Timers timers() {

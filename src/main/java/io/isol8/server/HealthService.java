@@ -18,11 +18,13 @@ final class HealthService implements HttpService {
     private final String version;
     private final Engine engine;
     private final Executions executions;
+    private final java.util.Optional<DbKeys> stored;
 
-    HealthService(String version, Engine engine, Executions executions) {
+    HealthService(String version, Engine engine, Executions executions, java.util.Optional<DbKeys> stored) {
         this.version = version;
         this.engine = engine;
         this.executions = executions;
+        this.stored = stored;
     }
 
     @Override
@@ -67,6 +69,8 @@ final class HealthService implements HttpService {
         body.put("sessions", executions.sessions().count());
         body.putObject("executions").put("running", executions.admission().inUse())
                 .put("queued", executions.admission().waiting());
+        // informative: configured keys keep working while the key store is down, so readiness does not depend on it
+        stored.ifPresent(k -> body.put("keyStore", k.up() ? "ok" : "unavailable"));
         Json.send(res, ok ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, body);
     }
 }

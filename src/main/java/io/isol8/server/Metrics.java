@@ -111,6 +111,20 @@ public final class Metrics implements Telemetry {
         dockerErrors.labelValues(operation).inc();
     }
 
+    private final Counter auditRecords = Counter.builder().name("isol8_audit_records_total")
+            .help("Audit records by result: written, failed (I/O error such as a full disk), dropped (queue full)")
+            .labelNames("result").register(registry);
+    private final Counter keyChecks = Counter.builder().name("isol8_keystore_lookups_total")
+            .help("Stored-key checks by result: cached, fetched, unavailable").labelNames("result").register(registry);
+
+    void audit(String result) {
+        auditRecords.labelValues(result).inc();
+    }
+
+    void keyCheck(String result) {
+        keyChecks.labelValues(result).inc();
+    }
+
     /** The text exposition format 0.0.4. */
     byte[] scrape() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

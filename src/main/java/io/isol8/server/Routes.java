@@ -34,16 +34,20 @@ public final class Routes {
     }
 
     /**
-     * @param keys principal name → SHA-256 digest of its key
+     * @param tenancy the keys, key store, quotas and audit log
      */
     public static void configure(HttpRouting.Builder routing, Isol8Config config, String version,
-                                 Map<String, byte[]> keys, Engine engine, Executions executions, Metrics metrics) {
+                                 Tenancy tenancy, Engine engine, Executions executions, Metrics metrics) {
         routing.addFilter(new AccessLog(metrics))
-                .addFilter(new AuthFilter(new ApiKeys(keys)))
+                .addFilter(new AuthFilter(tenancy.keys, tenancy.stored, tenancy.tenants, tenancy.audit))
                 .error(Throwable.class, new ErrorMapping())
-                .register(new HealthService(version, engine, executions))
+                .register(new HealthService(version, engine, executions, tenancy.stored))
                 .register(new ExecuteService(new ExecutionRequestParser(config, engine::hostCpus), executions,
-                        config.limits().maxRequestBytes()))
+                        config.limits().maxRequestBytes(), tenancy.tenants, tenancy.audit))
+                .register(new AuthService(tenancy.stored, tenancy.tenants, executions, tenancy.audit, config))
+                .get(ExecuteSockets.PATH, (req, res) -> Json.error(res, Status.BAD_REQUEST_400,
+                        "GET " + ExecuteSockets.PATH + " needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket, "
+                                + "Sec-WebSocket-Key, Sec-WebSocket-Version: 13)"))
                 .get("/openapi.yaml", (req, res) -> {
                     res.header(HeaderNames.CONTENT_TYPE, "application/yaml");
                     res.send(OPENAPI.get());
@@ -52,9 +56,6 @@ public final class Routes {
                     res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
                     res.send(metrics.scrape());
                 })
-                .get(ExecuteSockets.PATH, (req, res) -> Json.error(res, Status.BAD_REQUEST_400,
-                        "GET " + ExecuteSockets.PATH + " needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket, "
-                                + "Sec-WebSocket-Key, Sec-WebSocket-Version: 13)"))
                 .register(new FileService(executions, config))
                 .register(new SessionService(executions.sessions()));
         KNOWN.forEach((path, methods) -> routing.any(path, (req, res) -> {
@@ -109,6 +110,14 @@ public final class Routes {
         m.put("/metrics", List.of(Method.GET));
         m.put("/openapi.yaml", List.of(Method.GET));
         m.put(ExecuteSockets.PATH, List.of(Method.GET));
+        m.put("/auth/keys", List.of(Method.GET, Method.POST));
+        m.put("/auth/keys/{id}", List.of(Method.DELETE));
+        m.put("/auth/keys/{id}/rotate", List.of(Method.POST));
+        m.put("/auth/login", List.of(Method.POST));
+        m.put("/auth/whoami", List.of(Method.GET));
+        m.put("/auth/tenants/{id}", List.of(Method.GET, Method.PUT));
+        m.put("/auth/tenants/{id}/usage", List.of(Method.GET));
+        m.put("/cleanup", List.of(Method.POST));
         return java.util.Collections.unmodifiableMap(m);
     }
 }

@@ -42,7 +42,8 @@ final class SessionService implements HttpService {
         Json.send(res, Status.OK_200, Json.object().put("ok", true));
     }
 
+    /** The owner of the caller's sessions: its tenant (api.md §9.1, by tenant since key-store keys). */
     static String principal(ServerRequest req) {
-        return req.context().get(Caller.class).orElseThrow().principal();
+        return req.context().get(Caller.class).orElseThrow().tenant();
     }
 }

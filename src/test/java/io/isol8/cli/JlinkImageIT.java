@@ -52,16 +52,45 @@ class JlinkImageIT {
         }
     }
 
-    private static Process start(int port, String name) throws IOException {
+    /**
+     * The key store's SQLite opens from the image with an unusable temporary folder: its native library is
+     * loaded from the image's lib folder, never extracted.
+     */
+    @Test
+    void sqliteKeyStoreWorksWithoutAUsableTempFolder() throws Exception {
+        Path work = Files.createTempDirectory("isol8-jlink-sqlite");
+        int port = freePort();
+        Process server = start(port, "sqlite", "--auth-db", "sqlite:" + work.resolve("auth.db"));
+        try {
+            await(URI.create("http://127.0.0.1:" + port + "/health"), Duration.ofSeconds(20));
+            HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/auth/keys"))
+                    .header("Authorization", "Bearer jlink-test-key-0123456789")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"jlink\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, created.statusCode(), created.body() + "\n" + Files.readString(log("sqlite")));
+            assertTrue(created.body().contains("\"key\":\"isol8_"), created.body());
+        } finally {
+            stop(server, "sqlite");
+        }
+    }
+
+    private static Process start(int port, String name, String... extra) throws IOException {
         assertTrue(Files.isExecutable(HOME.resolve("bin/isol8")), "target/isol8/bin/isol8 was not built");
-        ProcessBuilder pb = new ProcessBuilder(HOME.resolve("bin/isol8").toAbsolutePath().toString(), "serve",
-                "--port", Integer.toString(port), "--key", "jlink-test-key-0123456789")
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+                HOME.resolve("bin/isol8").toAbsolutePath().toString(), "serve",
+                "--port", Integer.toString(port), "--key", "jlink-test-key-0123456789"));
+        command.addAll(java.util.List.of(extra));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(HOME.toFile()).redirectErrorStream(true)
                 .redirectOutput(log(name).toFile());
         pb.environment().clear();
         pb.environment().put("PATH", "");
         pb.environment().put("HOME", System.getProperty("java.io.tmpdir"));
         pb.environment().put("ISOL8_CONFIG", "");
+        if (name.equals("sqlite")) {
+            // a temporary folder that does not exist (even root cannot write there): an extracted native
+            // library could not be placed in it
+            pb.environment().put("JAVA_OPTS", "-Djava.io.tmpdir=/nonexistent/isol8-tmp");
+        }
         return pb.start();
     }
 

@@ -95,4 +95,15 @@ class MainTest {
             assertEquals("error: Port " + port + " is already in use\n", err());
         }
     }
+
+    @Test
+    void unsupportedKeyStoreSchemeStopsStartUpNamingTheSupportedOnes(@TempDir Path home) {
+        assertEquals(1, run(Map.of("HOME", home.toString()), "serve", "--key", "k", "--auth-db",
+                "mysql://root:secret@db/isol8"));
+        assertEquals("error: Invalid auth database (from --auth-db): MySQL/MariaDB key stores are not supported;"
+                + " use sqlite:PATH or postgres://\n", err());
+        assertEquals(1, run(Map.of("HOME", home.toString()), "serve", "--key", "k", "--auth-db", "redis://db"));
+        assertTrue(err().endsWith("unknown scheme; supported: sqlite:PATH (or a file path), postgres://, postgresql://\n"),
+                err());
+    }
 }

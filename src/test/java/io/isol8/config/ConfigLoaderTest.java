@@ -460,6 +460,70 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void authKeyMayBeAnAdmin() throws IOException {
+        List<KeyEntry> keys = load("""
+                auth:
+                  keys:
+                    - name: ops
+                      key: "a-long-random-string-of-at-least-16-chars"
+                      admin: true
+                """).auth().keys();
+
+        assertEquals(List.of(new KeyEntry("ops", Optional.of("a-long-random-string-of-at-least-16-chars"), Optional.empty(),
+                true)), keys);
+    }
+
+    @Test
+    void keyStoreQuotasAndAuditAreRead() throws IOException {
+        Isol8Config config = load("""
+                auth:
+                  database: postgres://isol8:secret@db:5432/isol8
+                  maxTtlMs: 86400000
+                  purgeAfterMs: 3600000
+                quotas:
+                  maxConcurrent: 2
+                  maxSessions: 3
+                  maxTimeoutMs: 60000
+                  requestsPerMinute: 600
+                audit:
+                  enabled: true
+                  dir: /var/log/isol8
+                  retentionDays: 7
+                  includeCode: true
+                  includeOutput: true
+                """);
+
+        assertEquals("postgres://isol8:secret@db:5432/isol8", config.auth().database());
+        assertEquals(86_400_000, config.auth().maxTtlMs());
+        assertEquals(3_600_000, config.auth().purgeAfterMs());
+        assertEquals(new Isol8Config.Quotas(2, 3, 60_000, 600), config.quotas());
+        assertEquals(new Isol8Config.Audit(true, "/var/log/isol8", 7, true, true, ""), config.audit());
+    }
+
+    @Test
+    void keyStoreSchemeMustBeKnown() throws IOException {
+        assertEquals(1, problems("auth:\n  database: mysql://u:p@db/isol8\n").size());
+        assertFalse(problems("auth:\n  database: mysql://u:p4ssw0rd@db/isol8\n").get(0).contains("p4ssw0rd"));
+        assertEquals(1, problems("auth:\n  database: redis://db\n").size());
+        assertEquals(1, problems("auth:\n  database: \"jdbc:sqlite:x.db\"\n").size());
+        assertEquals("sqlite:/tmp/a.db", load("auth:\n  database: sqlite:/tmp/a.db\n").auth().database());
+        assertEquals("/tmp/auth.db", load("auth:\n  database: /tmp/auth.db\n").auth().database());
+    }
+
+    @Test
+    void quotaAndAuditValuesAreChecked() throws IOException {
+        assertEquals(3, problems("""
+                quotas:
+                  maxConcurrent: -1
+                audit:
+                  retentionDays: lots
+                  postLogScript: /nonexistent/script
+                """).size());
+        assertEquals(1, problems("quotas:\n  burst: 3\n").size());
+        assertEquals(1, problems("auth:\n  maxTtlMs: 1000\n").size());
+    }
+
+    @Test
     void authKeyNeedsExactlyOneOfKeyAndSha256() throws IOException {
         assertEquals(List.of(invalid("auth.keys[0] has both key and sha256 (expected exactly one of them)"),
                         invalid("auth.keys[1] has neither key nor sha256 (expected exactly one of them)")),

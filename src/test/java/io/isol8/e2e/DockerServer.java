@@ -9,6 +9,7 @@ import io.isol8.config.Isol8Config;
 import io.isol8.core.KeyDigest;
 import io.isol8.engine.docker.DockerEngine;
 import io.isol8.server.Metrics;
+import io.isol8.server.StaticKey;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -43,12 +44,14 @@ final class DockerServer implements AutoCloseable {
                 ? AgentImages.of(config.images()) : config.images();
         Isol8Config c = new Isol8Config(config.port(), instanceId, config.maxConcurrent(), config.maxQueued(),
                 config.queueTimeoutMs(), config.defaults(), config.limits(), config.cleanup(), config.pool(),
-                images, config.docker(), config.auth(), config.source(), config.engine());
+                images, config.docker(), config.auth(), config.source(), config.engine(), config.quotas(), config.audit());
         Metrics metrics = new Metrics();
         this.engine = new DockerEngine(c, instanceId, "1.0.0", metrics);
         engine.start();
-        this.app = new Application(c, "1.0.0", 0, Map.of("default", KeyDigest.of(KEY), "other", KeyDigest.of("other-" + KEY)), engine,
-                metrics);
+        java.util.Optional<io.isol8.auth.KeyStore> store = c.auth().database().isEmpty() ? java.util.Optional.empty()
+                : java.util.Optional.of(io.isol8.auth.KeyStore.open(c.auth().database(), java.time.Clock.systemUTC()));
+        this.app = new Application(c, "1.0.0", 0, List.of(new StaticKey("default", KeyDigest.of(KEY), true),
+                new StaticKey("other", KeyDigest.of("other-" + KEY), false)), store, engine, metrics);
         this.uri = URI.create("http://127.0.0.1:" + app.port());
     }
 

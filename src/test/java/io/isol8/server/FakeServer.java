@@ -36,6 +36,30 @@ final class FakeServer implements AutoCloseable {
         this.uri = URI.create("http://127.0.0.1:" + app.port());
     }
 
+    private FakeServer(Isol8Config config, java.util.Optional<io.isol8.auth.KeyStore> store) {
+        this.app = new Application(config, "1.0.0", 0, java.util.List.of(new StaticKey("default", KeyDigest.of(KEY), true),
+                new StaticKey("other", KeyDigest.of(TestServers.OTHER_KEY), false)), store, engine, metrics);
+        this.uri = URI.create("http://127.0.0.1:" + app.port());
+    }
+
+    /**
+     * With a key store (owned by the server from now on) and the given configuration; keys: {@link #KEY} (principal
+     * {@code default}, admin) and {@link TestServers#OTHER_KEY} (principal {@code other}, not admin).
+     */
+    static FakeServer withStore(Isol8Config config, java.util.Optional<io.isol8.auth.KeyStore> store) {
+        return new FakeServer(config, store);
+    }
+
+    /** Any request with {@code key} ({@code null}: no Authorization header) and an optional body. */
+    HttpResponse<String> send(String method, String path, String key, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri.resolve(path)).timeout(Duration.ofSeconds(30))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /** Built-in defaults, except that {@code bridge} is allowed (for package installs) and admission is as given. */
     static FakeServer start(int maxConcurrent, int maxQueued, long queueTimeoutMs) {
         return start(maxConcurrent, maxQueued, queueTimeoutMs, Isol8Config.builtIn().limits().maxRequestBytes());

@@ -58,13 +58,24 @@ class OpenApiTest {
         t.put("GET /health/ready", Set.of(200, 405, 503));
         t.put("POST /execute", Set.of(200, 400, 401, 405, 409, 413, 429, 503));
         t.put("POST /execute/stream", Set.of(200, 400, 401, 405, 409, 413, 429, 503));
-        t.put("POST /file", Set.of(200, 400, 401, 404, 405, 409, 413, 503));
-        t.put("GET /file", Set.of(200, 400, 401, 404, 405, 409, 413, 503));
-        t.put("GET /sessions", Set.of(200, 401, 405));
-        t.put("DELETE /session/{id}", Set.of(200, 401, 405));
-        t.put("GET /metrics", Set.of(200, 401, 405));
+        t.put("POST /file", Set.of(200, 400, 401, 404, 405, 409, 413, 429, 503));
+        t.put("GET /file", Set.of(200, 400, 401, 404, 405, 409, 413, 429, 503));
+        t.put("GET /sessions", Set.of(200, 401, 405, 429, 503));
+        t.put("DELETE /session/{id}", Set.of(200, 401, 405, 429, 503));
+        t.put("GET /metrics", Set.of(200, 401, 405, 429, 503));
         t.put("GET /openapi.yaml", Set.of(200, 405));
-        t.put("GET /execute/ws", Set.of(101, 400, 401, 405));
+        t.put("GET /execute/ws", Set.of(101, 400, 401, 405, 429, 503));
+        // key store, tenants (429: the tenant's requestsPerMinute; 503: key store down)
+        t.put("POST /auth/keys", Set.of(201, 400, 401, 403, 405, 413, 429, 503));
+        t.put("GET /auth/keys", Set.of(200, 400, 401, 403, 405, 429, 503));
+        t.put("DELETE /auth/keys/{id}", Set.of(200, 400, 401, 403, 404, 405, 429, 503));
+        t.put("POST /auth/keys/{id}/rotate", Set.of(201, 400, 401, 403, 404, 405, 413, 429, 503));
+        t.put("POST /auth/login", Set.of(200, 400, 401, 403, 405, 413, 429, 503));
+        t.put("GET /auth/whoami", Set.of(200, 401, 405, 429, 503));
+        t.put("GET /auth/tenants/{id}", Set.of(200, 400, 401, 404, 405, 429, 503));
+        t.put("PUT /auth/tenants/{id}", Set.of(200, 400, 401, 403, 404, 405, 413, 429, 503));
+        t.put("GET /auth/tenants/{id}/usage", Set.of(200, 400, 401, 404, 405, 429, 503));
+        t.put("POST /cleanup", Set.of(200, 401, 403, 405, 429, 503));
         return t;
     }
 

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -32,9 +31,10 @@ class SocketKeeperTest {
     private ExecuteSocket open(ExecuteSockets.Timers timers) throws InterruptedException {
         FakeEngine engine = new FakeEngine();
         Metrics metrics = new Metrics();
-        Executions executions = new Executions(engine, new Sessions(engine, 10), new Admission(10, 100, metrics),
-                30_000, 10, metrics);
-        ExecuteSocket socket = new ExecuteSocket(new ExecuteSockets(Isol8Config.builtIn(), Map.of(), engine, executions,
+        Executions executions = new Executions(engine, new Sessions(engine, 10, tenant -> 0),
+                new Admission(10, 100, metrics), 30_000, 10, metrics);
+        Tenancy tenancy = new Tenancy(Isol8Config.builtIn(), List.of(), java.util.Optional.empty(), metrics);
+        ExecuteSocket socket = new ExecuteSocket(new ExecuteSockets(Isol8Config.builtIn(), tenancy, engine, executions,
                 timers));
         CountDownLatch opened = new CountDownLatch(1);
         Thread.ofVirtual().start(() -> {

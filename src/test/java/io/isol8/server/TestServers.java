@@ -9,7 +9,6 @@ import io.isol8.engine.Sessions;
 
 import io.isol8.core.KeyDigest;
 
-import java.util.Map;
 
 /** Builds the real routing over a given engine, for in-process tests. */
 final class TestServers {
@@ -25,8 +24,9 @@ final class TestServers {
         Executions executions = new Executions(engine, new Sessions(engine, 100),
                 new Admission(10, 100, metrics), 30_000, 8, metrics);
         metrics.bind("1.0.0", engine, executions);
-        Routes.configure(routing, config, "1.0.0", Map.of("default", KeyDigest.of(KEY), "other", KeyDigest.of(OTHER_KEY)), engine,
-                executions, metrics);
+        Tenancy tenancy = new Tenancy(config, java.util.List.of(new StaticKey("default", KeyDigest.of(KEY), true),
+                new StaticKey("other", KeyDigest.of(OTHER_KEY), false)), java.util.Optional.empty(), metrics);
+        Routes.configure(routing, config, "1.0.0", tenancy, engine, executions, metrics);
     }
 
 }
