@@ -524,6 +524,22 @@ abstract class KeyStoreContract {
     }
 
     @Test
+    void aStoredKeyOpensTheWebSocketAndTheUpgradeCountsAgainstItsTenantsRate() throws Exception {
+        setQuotas("team-w", "{\"requestsPerMinute\":2}");
+        String key = create("w", "team-w").get("key").asText();
+        try (io.isol8.testing.WsClient ws = io.isol8.testing.WsClient.open(server.uri.getPort(), key)) {
+            ws.send("{\"type\":\"execute\",\"request\":{\"runtime\":\"python\",\"code\":\"out:hi\"}}");
+            assertEquals("{\"type\":\"stdout\",\"data\":\"hi\\n\",\"phase\":\"code\"}", ws.next(5000));
+            assertEquals(1000, ws.awaitClose(5000).code());
+        }
+        assertEquals(200, call("GET", "/sessions", key, null).statusCode());
+        String refused = io.isol8.testing.WsClient.rawUpgrade(server.uri.getPort(), "Authorization: Bearer " + key + "\r\n");
+        assertTrue(refused.startsWith("HTTP/1.1 429"), refused);
+        assertTrue(refused.endsWith("{\"error\":\"Tenant \\\"team-w\\\" is over its request quota (requestsPerMinute = 2)\"}"),
+                refused);
+    }
+
+    @Test
     void requestRateQuotaAnswers429WithRetryAfter() throws Exception {
         setQuotas("team-r", "{\"requestsPerMinute\":5}");
         String key = create("r", "team-r").get("key").asText();
