@@ -37,7 +37,8 @@ final class ConfigBinder {
         Isol8Config config = new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs,
                 ceilings.defaults(root.section("defaults")), ceilings.limits(), cleanup(root.section("cleanup")),
                 pool(root.section("pool")), ImageKeys.read(root.section("images")), docker(root.section("docker")),
-                new Isol8Config.Auth(AuthKeys.read(root.section("auth"))), source, engine(root.section("engine")));
+                new Isol8Config.Auth(AuthKeys.read(root.section("auth"))), source, engine(root.section("engine")),
+                EgressKeys.read(root.section("network"), BUILT_IN.network()));
         root.finish();
         return config;
     }

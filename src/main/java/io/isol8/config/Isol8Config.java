@@ -15,10 +15,19 @@ import java.util.Set;
  * @param instanceId     the configured instance id; empty means {@code <hostname>-<port>}
  * @param source         where it came from: an absolute file path, or {@code built-in defaults}
  * @param engine         {@code engine.*}: how programs are run inside containers
+ * @param network        {@code network.*}: the egress proxy of the {@code filtered} network
  */
 public record Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
                           Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
-                          Docker docker, Auth auth, String source, Engine engine) {
+                          Docker docker, Auth auth, String source, Engine engine, Egress network) {
+
+    /** A configuration with the built-in {@code network.*} keys. */
+    public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
+                       Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
+                       Docker docker, Auth auth, String source, Engine engine) {
+        this(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup, pool, images,
+                docker, auth, source, engine, Egress.BUILT_IN);
+    }
 
     /** A configuration with the built-in {@code engine.*} keys. */
     public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
@@ -31,7 +40,19 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
     /** The same configuration with another {@code engine.executor}. */
     public Isol8Config withExecutor(Executor executor) {
         return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
-                pool, images, docker, auth, source, new Engine(executor));
+                pool, images, docker, auth, source, new Engine(executor), network);
+    }
+
+    /** The same configuration with other {@code limits}. */
+    public Isol8Config withLimits(Limits other) {
+        return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, other, cleanup,
+                pool, images, docker, auth, source, engine, network);
+    }
+
+    /** The same configuration with other {@code network.*} keys. */
+    public Isol8Config withNetwork(Egress other) {
+        return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
+                pool, images, docker, auth, source, engine, other);
     }
 
     /** Built-in defaults of every key. */
@@ -57,10 +78,41 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
     public record Limits(long timeoutMs, long memoryLimit, double cpuLimit, long sandboxSize, long tmpSize,
                          long pidsLimit, long maxOutputSize, Set<Network> allowedNetworks,
                          boolean allowWritableRootFs, List<String> allowedImages, long maxRequestBytes,
-                         long maxFileBytes, int maxSessions, int maxSessionQueue) {
+                         long maxFileBytes, int maxSessions, int maxSessionQueue, List<String> allowedHosts) {
         public Limits {
             allowedNetworks = Set.copyOf(allowedNetworks);
             allowedImages = List.copyOf(allowedImages);
+            allowedHosts = List.copyOf(allowedHosts);
+        }
+
+        /** Limits without {@code allowedHosts} (any public host). */
+        public Limits(long timeoutMs, long memoryLimit, double cpuLimit, long sandboxSize, long tmpSize,
+                      long pidsLimit, long maxOutputSize, Set<Network> allowedNetworks,
+                      boolean allowWritableRootFs, List<String> allowedImages, long maxRequestBytes,
+                      long maxFileBytes, int maxSessions, int maxSessionQueue) {
+            this(timeoutMs, memoryLimit, cpuLimit, sandboxSize, tmpSize, pidsLimit, maxOutputSize, allowedNetworks,
+                    allowWritableRootFs, allowedImages, maxRequestBytes, maxFileBytes, maxSessions, maxSessionQueue,
+                    List.of());
+        }
+    }
+
+    /**
+     * {@code network.*}: the egress proxy of the {@code filtered} network.
+     *
+     * @param allowPrivate        ranges (CIDR) the proxy may connect to although they are private, loopback, …
+     * @param maxConnections      open connections per sandbox
+     * @param maxBytes            bytes in and out per sandbox (per execution; per session for a session)
+     * @param connectTimeoutMs    to connect to an upstream
+     * @param idleTimeoutMs       a proxied connection without traffic for this long is closed
+     * @param headerTimeoutMs     for a program to send its request head to the proxy
+     * @param maxTotalConnections connections the proxy holds at once, all sandboxes together
+     */
+    public record Egress(List<String> allowPrivate, int maxConnections, long maxBytes, long connectTimeoutMs,
+                         long idleTimeoutMs, long headerTimeoutMs, int maxTotalConnections) {
+        public static final Egress BUILT_IN = new Egress(List.of(), 32, 1L << 30, 10_000, 60_000, 10_000, 1024);
+
+        public Egress {
+            allowPrivate = List.copyOf(allowPrivate);
         }
     }
 

@@ -77,7 +77,8 @@ public final class ExecutionRequestParser {
         ExecutionSpec spec = new ExecutionSpec(fields.runtime(), fields.source(), fields.stdin(), fields.env(),
                 merged.secrets(), fields.files(), fields.outputPaths().orElse(List.of()),
                 fields.outputPaths().isPresent(), fields.installPackages(), fields.setupScript(), fields.workdir(),
-                timeoutMs, merged.maxOutputBytes(), merged.container(), merged.explicitContainerKeys());
+                timeoutMs, merged.maxOutputBytes(), merged.container(), merged.explicitContainerKeys(),
+                merged.logNetwork());
         return new ParsedExecution(spec, sessionId);
     }
 }
