@@ -35,7 +35,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * never connects, so nothing leaves this machine even if a check were broken.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class FilteredNetworkDockerTest {
+abstract class FilteredNetworkDockerTest {
+    /** The executor this copy of the suite runs against. */
+    abstract Isol8Config.Executor executor();
+
     private static final String LABEL = "io.isol8.test=filtered-network";
     private static final String UPSTREAM = """
             import http.server
@@ -102,7 +105,7 @@ class FilteredNetworkDockerTest {
                 l.maxSessionQueue());
         Isol8Config config = new Isol8Config(b.port(), b.instanceId(), b.maxConcurrent(), b.maxQueued(),
                 b.queueTimeoutMs(), b.defaults(), limits, b.cleanup(), new Isol8Config.Pool(false, Map.of()),
-                b.images(), b.docker(), b.auth(), b.source(), b.engine(),
+                b.images(), b.docker(), b.auth(), b.source(), new Isol8Config.Engine(executor()),
                 new Isol8Config.Egress(List.of(upstreamIp + "/32"), 32, 1L << 30, 5000, 30_000, 5000, 1024));
         server = DockerServer.start(config, resolver, dialer);
     }
