@@ -42,6 +42,14 @@ final class EgressKeys {
                         .orElse((long) b.maxTotalConnections()).intValue());
     }
 
+    static Isol8Config.RemoteCode remoteCode(Section s, Isol8Config.RemoteCode b) {
+        return new Isol8Config.RemoteCode(s.bool("enabled", b.enabled()), patterns(s, "allowedHosts"),
+                s.bool("allowInsecure", b.allowInsecure()),
+                s.whole("maxCodeBytes", b.maxCodeBytes(), SIZE, between(1, 64L << 20)).orElse(b.maxCodeBytes()),
+                s.whole("fetchTimeoutMs", b.fetchTimeoutMs(), MILLIS, between(1, 300_000)).orElse(b.fetchTimeoutMs()),
+                s.bool("requireHash", b.requireHash()));
+    }
+
     /** A list of host patterns (regular expressions, as {@code options.networkFilter} takes them). */
     static List<String> patterns(Section s, String name) {
         List<Config> items = s.list(name, "a list of regular expressions").orElse(List.of());

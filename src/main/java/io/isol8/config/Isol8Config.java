@@ -19,7 +19,16 @@ import java.util.Set;
  */
 public record Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
                           Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
-                          Docker docker, Auth auth, String source, Engine engine, Egress network) {
+                          Docker docker, Auth auth, String source, Engine engine, Egress network,
+                          RemoteCode remoteCode) {
+
+    /** A configuration with the built-in {@code remoteCode.*} keys. */
+    public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
+                       Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
+                       Docker docker, Auth auth, String source, Engine engine, Egress network) {
+        this(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup, pool, images,
+                docker, auth, source, engine, network, RemoteCode.BUILT_IN);
+    }
 
     /** A configuration with the built-in {@code network.*} keys. */
     public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
@@ -40,19 +49,44 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
     /** The same configuration with another {@code engine.executor}. */
     public Isol8Config withExecutor(Executor executor) {
         return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
-                pool, images, docker, auth, source, new Engine(executor), network);
+                pool, images, docker, auth, source, new Engine(executor), network, remoteCode);
     }
 
     /** The same configuration with other {@code limits}. */
     public Isol8Config withLimits(Limits other) {
         return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, other, cleanup,
-                pool, images, docker, auth, source, engine, network);
+                pool, images, docker, auth, source, engine, network, remoteCode);
     }
 
     /** The same configuration with other {@code network.*} keys. */
     public Isol8Config withNetwork(Egress other) {
         return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
-                pool, images, docker, auth, source, engine, other);
+                pool, images, docker, auth, source, engine, other, remoteCode);
+    }
+
+    /** The same configuration with other {@code remoteCode.*} keys. */
+    public Isol8Config withRemoteCode(RemoteCode other) {
+        return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
+                pool, images, docker, auth, source, engine, network, other);
+    }
+
+    /**
+     * {@code remoteCode.*}: whether the server fetches {@code request.codeUrl} itself, and within which bounds.
+     *
+     * @param enabled        off by default: {@code codeUrl} is then refused
+     * @param allowedHosts   regular expressions a URL's host must match (empty: any public host)
+     * @param allowInsecure  whether plain {@code http://} URLs may be fetched (a request must also ask for it)
+     * @param maxCodeBytes   largest code accepted
+     * @param fetchTimeoutMs for the whole fetch, redirects included
+     * @param requireHash    whether {@code request.codeHash} is mandatory
+     */
+    public record RemoteCode(boolean enabled, List<String> allowedHosts, boolean allowInsecure, long maxCodeBytes,
+                             long fetchTimeoutMs, boolean requireHash) {
+        public static final RemoteCode BUILT_IN = new RemoteCode(false, List.of(), false, 1L << 20, 10_000, false);
+
+        public RemoteCode {
+            allowedHosts = List.copyOf(allowedHosts);
+        }
     }
 
     /** Built-in defaults of every key. */

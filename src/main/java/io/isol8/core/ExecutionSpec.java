@@ -47,6 +47,13 @@ public record ExecutionSpec(Language runtime, Source source, String stdin, Map<S
         explicitContainerKeys = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(explicitContainerKeys));
     }
 
+    /** The same spec with another source (the code fetched from {@code request.codeUrl}). */
+    public ExecutionSpec withSource(Source other) {
+        return new ExecutionSpec(runtime, other, stdin, env, secrets, files, outputPaths, outputPathsRequested,
+                installPackages, setupScript, workdir, timeoutMs, maxOutputBytes, container, explicitContainerKeys,
+                logNetwork);
+    }
+
     /** A spec that does not ask for network logs. */
     public ExecutionSpec(Language runtime, Source source, String stdin, Map<String, String> env,
                          Map<String, String> secrets, Map<String, String> files, List<String> outputPaths,

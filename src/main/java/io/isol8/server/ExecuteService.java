@@ -26,11 +26,13 @@ final class ExecuteService implements HttpService {
     private final ExecutionRequestParser parser;
     private final Executions executions;
     private final long maxRequestBytes;
+    private final RemoteCode remoteCode;
 
-    ExecuteService(ExecutionRequestParser parser, Executions executions, long maxRequestBytes) {
+    ExecuteService(ExecutionRequestParser parser, Executions executions, long maxRequestBytes, RemoteCode remoteCode) {
         this.parser = parser;
         this.executions = executions;
         this.maxRequestBytes = maxRequestBytes;
+        this.remoteCode = remoteCode;
     }
 
     @Override
@@ -42,7 +44,8 @@ final class ExecuteService implements HttpService {
     private Call call(ServerRequest req, long arrival) {
         ParsedExecution parsed = parser.parse(Bodies.read(req, maxRequestBytes, "limits.maxRequestBytes"));
         String principal = req.context().get(Caller.class).orElseThrow().principal();
-        return new Call(UUID.randomUUID().toString(), principal, parsed.spec(), parsed.sessionId(), arrival);
+        var spec = parsed.remote().map(r -> remoteCode.resolve(parsed.spec(), r)).orElse(parsed.spec());
+        return new Call(UUID.randomUUID().toString(), principal, spec, parsed.sessionId(), arrival);
     }
 
     private void buffered(ServerRequest req, ServerResponse res) {

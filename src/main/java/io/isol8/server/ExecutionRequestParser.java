@@ -67,7 +67,7 @@ public final class ExecutionRequestParser {
                     + "and start with a letter or digit");
         }
 
-        RequestFields fields = RequestFields.parse(request, config.limits().timeoutMs());
+        RequestFields fields = RequestFields.parse(request, config.limits().timeoutMs(), config.remoteCode());
         ExecutionOptions merged = ExecutionOptions.parse(options, fields.runtime(), config, hostCpus.getAsInt());
         if (!fields.installPackages().isEmpty() && merged.container().network() == Network.NONE) {
             throw new BadRequest("request.installPackages needs network access, but this execution runs "
@@ -79,6 +79,6 @@ public final class ExecutionRequestParser {
                 fields.outputPaths().isPresent(), fields.installPackages(), fields.setupScript(), fields.workdir(),
                 timeoutMs, merged.maxOutputBytes(), merged.container(), merged.explicitContainerKeys(),
                 merged.logNetwork());
-        return new ParsedExecution(spec, sessionId);
+        return new ParsedExecution(spec, sessionId, fields.remote());
     }
 }

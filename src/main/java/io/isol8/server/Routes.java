@@ -43,7 +43,7 @@ public final class Routes {
                 .error(Throwable.class, new ErrorMapping())
                 .register(new HealthService(version, engine, executions))
                 .register(new ExecuteService(new ExecutionRequestParser(config, engine::hostCpus), executions,
-                        config.limits().maxRequestBytes()))
+                        config.limits().maxRequestBytes(), new RemoteCode(engine.codeFetcher())))
                 .get("/openapi.yaml", (req, res) -> {
                     res.header(HeaderNames.CONTENT_TYPE, "application/yaml");
                     res.send(OPENAPI.get());

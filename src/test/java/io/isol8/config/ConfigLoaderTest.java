@@ -404,6 +404,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void remoteCodeKeysBind() throws IOException {
+        assertEquals(Isol8Config.RemoteCode.BUILT_IN, load("port: 3000\n").remoteCode());
+        assertEquals(new Isol8Config.RemoteCode(true, List.of("^raw\\.example\\.com$"), true, 2L << 20, 3000, true),
+                load("remoteCode:\n  enabled: true\n  allowedHosts: ['^raw\\.example\\.com$']\n  allowInsecure: true\n"
+                        + "  maxCodeBytes: 2m\n  fetchTimeoutMs: 3000\n  requireHash: true\n").remoteCode());
+    }
+
+    @Test
     void networkKeysBindAndAreChecked() throws IOException {
         assertEquals(Isol8Config.Egress.BUILT_IN, load("port: 3000\n").network());
         Isol8Config c = load("network:\n  allowPrivate: [172.30.0.0/16, 'fd00::/8']\n  maxConnections: 8\n"

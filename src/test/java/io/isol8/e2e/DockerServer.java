@@ -49,7 +49,8 @@ final class DockerServer implements AutoCloseable {
                 ? AgentImages.of(config.images()) : config.images();
         Isol8Config c = new Isol8Config(config.port(), instanceId, config.maxConcurrent(), config.maxQueued(),
                 config.queueTimeoutMs(), config.defaults(), config.limits(), config.cleanup(), config.pool(),
-                images, config.docker(), config.auth(), config.source(), config.engine(), config.network());
+                images, config.docker(), config.auth(), config.source(), config.engine(), config.network(),
+                config.remoteCode());
         Metrics metrics = new Metrics();
         this.engine = new DockerEngine(c, instanceId, "1.0.0", metrics, resolver, dialer);
         engine.start();

@@ -40,11 +40,46 @@ abstract class FilteredNetworkDockerTest {
     abstract Isol8Config.Executor executor();
 
     private static final String LABEL = "io.isol8.test=filtered-network";
+    private static final boolean BENCH = Boolean.getBoolean("isol8.egress.bench");
+    /** Sequential latency (200 requests, median and p95) and closed-loop rate (10 in flight, 10 s) with urllib. */
+    private static final String MEASURE = """
+            import json, statistics, threading, time, urllib.request
+            URL = "TARGET"
+            def get():
+                with urllib.request.urlopen(URL, timeout=10) as r:
+                    r.read()
+            for _ in range(20):
+                get()
+            lat = []
+            for _ in range(200):
+                t = time.perf_counter(); get(); lat.append((time.perf_counter() - t) * 1000)
+            lat.sort()
+            count = [0] * 10
+            stop = time.perf_counter() + 10
+            def loop(i):
+                while time.perf_counter() < stop:
+                    get(); count[i] += 1
+            ts = [threading.Thread(target=loop, args=(i,)) for i in range(10)]
+            [t.start() for t in ts]; [t.join() for t in ts]
+            print(json.dumps({"p50": round(statistics.median(lat), 2), "p95": round(lat[189], 2),
+                              "rate": round(sum(count) / 10, 1)}))
+            """;
     private static final String UPSTREAM = """
             import http.server
             class H(http.server.BaseHTTPRequestHandler):
                 def do_GET(self):
+                    if self.path.startswith("/redirect"):
+                        self.send_response(302)
+                        self.send_header("Location", "http://10.0.0.1/x" if self.path == "/redirect-private"
+                                         else "/code.py")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
                     body = ("upstream-ok " + self.path).encode()
+                    if self.path == "/code.py":
+                        body = b"print('remote ok')\\n"
+                    elif self.path == "/big.py":
+                        body = b"#" * 10000
                     self.send_response(200)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
@@ -70,12 +105,18 @@ abstract class FilteredNetworkDockerTest {
                 "--cap-drop", "ALL", "isol8:python", "python3", "-c", UPSTREAM);
         upstreamIp = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", upstreamName);
         InetAddress upstream = InetAddress.getByName(upstreamIp);
-        io.isol8.testing.Await.until(Duration.ofSeconds(20), "the upstream answers", () -> {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(upstream, 8080), 500);
-                return true;
-            }
-        });
+        try {
+            io.isol8.testing.Await.until(Duration.ofSeconds(30), "the upstream answers", () -> {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(upstream, 8080), 500);
+                    return true;
+                }
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; upstream " + upstreamIp + " logs: " + docker("logs", upstreamName)
+                    + "; state: " + docker("inspect", "-f", "{{.State.Status}} {{json .NetworkSettings.Networks}}",
+                    upstreamName), e);
+        }
         names.put("upstream.test", upstream);
         names.put("other.bad", upstream);
         names.put("elsewhere.test", upstream);
@@ -100,13 +141,15 @@ abstract class FilteredNetworkDockerTest {
         Isol8Config b = Isol8Config.builtIn();
         Isol8Config.Limits l = b.limits();
         Isol8Config.Limits limits = new Isol8Config.Limits(l.timeoutMs(), l.memoryLimit(), l.cpuLimit(),
-                l.sandboxSize(), l.tmpSize(), l.pidsLimit(), l.maxOutputSize(), Set.of(Network.NONE, Network.FILTERED),
+                l.sandboxSize(), l.tmpSize(), l.pidsLimit(), l.maxOutputSize(), BENCH
+                        ? Set.of(Network.NONE, Network.FILTERED, Network.BRIDGE) : Set.of(Network.NONE, Network.FILTERED),
                 l.allowWritableRootFs(), l.allowedImages(), l.maxRequestBytes(), l.maxFileBytes(), l.maxSessions(),
                 l.maxSessionQueue());
         Isol8Config config = new Isol8Config(b.port(), b.instanceId(), b.maxConcurrent(), b.maxQueued(),
                 b.queueTimeoutMs(), b.defaults(), limits, b.cleanup(), new Isol8Config.Pool(false, Map.of()),
                 b.images(), b.docker(), b.auth(), b.source(), new Isol8Config.Engine(executor()),
-                new Isol8Config.Egress(List.of(upstreamIp + "/32"), 32, 1L << 30, 5000, 30_000, 5000, 1024));
+                new Isol8Config.Egress(List.of(upstreamIp + "/32"), 32, 1L << 30, 5000, 30_000, 5000, 1024),
+                new Isol8Config.RemoteCode(true, List.of("\\.test$"), true, 4096, 5000, false));
         server = DockerServer.start(config, resolver, dialer);
     }
 
@@ -304,6 +347,72 @@ abstract class FilteredNetworkDockerTest {
             server.send(java.net.http.HttpRequest.newBuilder(server.uri.resolve("/session/" + session)).DELETE(),
                     DockerServer.KEY);
         }
+    }
+
+    @Test
+    @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "isol8.egress.bench", matches = "true")
+    void measureProxiedAgainstDirect() throws Exception {
+        docker("network", "connect", "bridge", upstreamName);
+        try {
+            String direct = docker("inspect", "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}", upstreamName);
+            JsonNode viaProxy = server.execute(body("python", MEASURE.replace("TARGET", "http://upstream.test:8080/m"),
+                    "\"timeoutMs\":120000", "\"options\":{\"network\":\"filtered\"}"));
+            JsonNode viaBridge = server.execute(body("python", MEASURE.replace("TARGET", "http://" + direct + ":8080/m"),
+                    "\"timeoutMs\":120000", "\"options\":{\"network\":\"bridge\"}"));
+            System.out.println("egress bench (" + executor().wireName() + "): proxied " + viaProxy.get("stdout").asText()
+                    + " direct " + viaBridge.get("stdout").asText() + " " + viaProxy.get("stderr").asText()
+                    + viaBridge.get("stderr").asText());
+        } finally {
+            docker("network", "disconnect", "-f", "bridge", upstreamName);
+        }
+    }
+
+    private static final String CODE_SHA256 = "%064x";
+
+    private String remote(String url, String hash, boolean insecure) {
+        return "{\"request\":{\"runtime\":\"python\",\"codeUrl\":\"" + url + "\""
+                + (hash == null ? "" : ",\"codeHash\":\"" + hash + "\"")
+                + (insecure ? ",\"allowInsecureCodeUrl\":true" : "") + "}}";
+    }
+
+    @Test
+    void codeUrlRunsTheFetchedCodeWhenItsHashMatches() throws Exception {
+        String hash = sha256("print('remote ok')\n");
+        JsonNode r = server.execute(remote("http://upstream.test:8080/code.py", hash.toUpperCase(), true));
+        assertThat(r.get("stdout").asText()).isEqualTo("remote ok");
+        JsonNode redirected = server.execute(remote("http://upstream.test:8080/redirect-ok", null, true));
+        assertThat(redirected.get("stdout").asText()).isEqualTo("remote ok");
+    }
+
+    @Test
+    void codeUrlRefusalsAre400sNamingTheReason() throws Exception {
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put(remote("http://upstream.test:8080/code.py", CODE_SHA256.formatted(1), true),
+                "request.codeHash does not match the code at request.codeUrl");
+        cases.put(remote("http://upstream.test:8080/code.py", "abc", true),
+                "request.codeHash must be a SHA-256 hash");
+        cases.put(remote("http://upstream.test:8080/code.py", null, false),
+                "request.codeUrl must use https unless request.allowInsecureCodeUrl is true");
+        cases.put(remote("http://ten.test/code.py", null, true), "is refused: address 10.1.2.3 is in the refused range");
+        cases.put(remote("http://meta.test/latest/meta-data", null, true), "169.254.169.254");
+        cases.put(remote("http://10.0.0.1/code.py", null, true), "request.codeUrl host \\\"10.0.0.1\\\" is not allowed");
+        cases.put(remote("http://upstream.test:8080/redirect-private", null, true),
+                "request.codeUrl redirect to http://10.0.0.1/x host");
+        cases.put(remote("http://upstream.test:8080/big.py", null, true),
+                "exceeds remoteCode.maxCodeBytes (4096 bytes)");
+        cases.put(remote("ftp://upstream.test/code.py", null, true), "request.codeUrl must be an https URL");
+        cases.put(remote("http://unknown.test/code.py", null, true), "request.codeUrl could not be fetched");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            HttpResponse<String> r = server.post("/execute", c.getKey());
+            assertThat(r.statusCode()).as(c.getKey()).isEqualTo(400);
+            assertThat(r.body()).as(c.getKey()).contains(c.getValue());
+        }
+        assertThat(recorded).isEmpty();
+    }
+
+    private static String sha256(String text) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     private static String iptables() throws Exception {

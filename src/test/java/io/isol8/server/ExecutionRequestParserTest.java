@@ -578,6 +578,24 @@ class ExecutionRequestParserTest {
     }
 
     @Test
+    void codeUrlIsRecognisedWhenTheOwnerEnablesRemoteCode() {
+        ExecutionRequestParser parser = new ExecutionRequestParser(Isol8Config.builtIn().withRemoteCode(
+                new Isol8Config.RemoteCode(true, List.of(), false, 1024, 1000, false)), HOST_CPUS);
+        ParsedExecution parsed = parser.parse(json("{'request':{'runtime':'python','codeUrl':'https://a.test/x.py',"
+                + "'codeHash':'" + "AB".repeat(32) + "','allowInsecureCodeUrl':true,'fileExtension':'.py'}}"));
+        assertEquals(Optional.of(new RemoteSource("https://a.test/x.py", Optional.of("ab".repeat(32)), true,
+                Optional.of(".py"))), parsed.remote());
+        assertEquals("request.codeHash must be a SHA-256 hash (64 hexadecimal digits)",
+                refusal(parser, "{'request':{'runtime':'python','codeUrl':'https://a.test/x.py','codeHash':'abc'}}"));
+        ExecutionRequestParser strict = new ExecutionRequestParser(Isol8Config.builtIn().withRemoteCode(
+                new Isol8Config.RemoteCode(true, List.of(), false, 1024, 1000, true)), HOST_CPUS);
+        assertEquals("request.codeHash is required with request.codeUrl on this server (remoteCode.requireHash)",
+                refusal(strict, "{'request':{'runtime':'python','codeUrl':'https://a.test/x.py'}}"));
+        assertEquals("Remote code fetching is disabled on this server. Send the source in request.code.",
+                refusal(BUILT_IN, "{'request':{'runtime':'python','codeUrl':'https://a.test/x.py'}}"));
+    }
+
+    @Test
     void logNetworkMustBeABoolean() {
         assertEquals("options.logNetwork must be a boolean", refusal(BUILT_IN, withOptions("'logNetwork':'yes'")));
     }

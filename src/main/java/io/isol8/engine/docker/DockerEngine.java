@@ -12,6 +12,7 @@ import io.isol8.engine.Engine;
 import io.isol8.engine.Sandbox;
 import io.isol8.engine.Telemetry;
 import io.isol8.engine.egress.AddressRules;
+import io.isol8.engine.egress.CodeFetcher;
 import io.isol8.engine.egress.Dialer;
 import io.isol8.engine.egress.EgressLimits;
 import io.isol8.engine.egress.EgressProxy;
@@ -57,6 +58,7 @@ public final class DockerEngine implements Engine {
     private final FilteredNetwork filtered;
     /** The egress grant of every live filtered container. */
     private final Map<String, Grant> grants = new ConcurrentHashMap<>();
+    private final Optional<CodeFetcher> codeFetcher;
     private volatile boolean swept;
     private volatile boolean closed;
     private volatile int hostCpus;
@@ -108,6 +110,17 @@ public final class DockerEngine implements Engine {
                 egressProxy(config, telemetry, resolver, dialer), 0)
                 : null;
         this.containers.filteredNetwork(filtered == null ? null : filtered.name());
+        Isol8Config.RemoteCode remote = config.remoteCode();
+        this.codeFetcher = remote.enabled()
+                ? Optional.of(new CodeFetcher(AddressRules.of(config.network().allowPrivate().stream()
+                .map(c -> Cidr.parse(c).orElseThrow()).toList()), remote.allowedHosts(), remote.allowInsecure(),
+                remote.maxCodeBytes(), remote.fetchTimeoutMs(), resolver, dialer))
+                : Optional.empty();
+    }
+
+    @Override
+    public Optional<CodeFetcher> codeFetcher() {
+        return codeFetcher;
     }
 
     private static EgressProxy egressProxy(Isol8Config config, Telemetry telemetry, Resolver resolver, Dialer dialer) {

@@ -101,6 +101,7 @@ final class ProxyConnection {
             Grant.Slot slot = grant.log(head.method(), head.host(), head.path(), Optional.empty());
             proxy.telemetry.egressConnection(true);
             try {
+                upstream.setTcpNoDelay(true);
                 OutputStream up = upstream.getOutputStream();
                 if (head.isConnect()) {
                     client.getOutputStream().write(("HTTP/1.1 200 Connection established\r\n\r\n")
@@ -154,6 +155,8 @@ final class ProxyConnection {
         int idle = proxy.limits.idleTimeoutMs();
         client.setSoTimeout(idle);
         upstream.setSoTimeout(idle);
+        client.setTcpNoDelay(true); // relay each chunk as it comes: no Nagle delay on small writes
+        upstream.setTcpNoDelay(true);
         Thread outbound = Thread.ofVirtual().name("isol8-egress-out").start(() -> {
             try {
                 pump(client.getInputStream(), upstream.getOutputStream(), grant, false);
