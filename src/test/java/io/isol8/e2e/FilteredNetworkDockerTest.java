@@ -48,7 +48,7 @@ abstract class FilteredNetworkDockerTest {
             def get():
                 with urllib.request.urlopen(URL, timeout=10) as r:
                     r.read()
-            for _ in range(20):
+            for _ in range(300):
                 get()
             lat = []
             for _ in range(200):

@@ -20,6 +20,7 @@ import io.isol8.engine.egress.Grant;
 import io.isol8.engine.egress.Resolver;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -235,7 +236,11 @@ public final class DockerEngine implements Engine {
             throw failures.creating(settings.image(), owner.runtime(), e);
         }
         try {
-            grants.put(id, egress().grant(filtered.addressOf(id), settings.filter()));
+            InetAddress address = filtered.addressOf(id);
+            // Docker gave this address to the new container, so any other holder of it has stopped: its grant is stale
+            grants.entrySet().stream().filter(e -> e.getValue().client().equals(address)).map(Map.Entry::getKey)
+                    .toList().forEach(this::discard);
+            grants.put(id, egress().grant(address, settings.filter()));
             return id;
         } catch (RuntimeException e) {
             discard(id);
