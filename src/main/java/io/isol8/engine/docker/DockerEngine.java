@@ -149,6 +149,7 @@ public final class DockerEngine implements Engine {
                     swept = true;
                     hostCpus();
                     pool.start();
+                    prepareFiltered();
                     return;
                 } catch (RuntimeException e) {
                     LOG.warning("Docker engine not reachable at " + endpoint + "; retrying in 5 s");
@@ -160,6 +161,21 @@ public final class DockerEngine implements Engine {
                 }
             }
         });
+    }
+
+    /**
+     * Sets up the filtered network ahead of its first request, so a host where it cannot work says so at start-up
+     * (requests then get 503 with the same reason; nothing else is affected).
+     */
+    private void prepareFiltered() {
+        if (filtered == null) {
+            return;
+        }
+        try {
+            filtered.ensure();
+        } catch (RuntimeException e) {
+            LOG.warning("the filtered network is not available: " + e.getMessage());
+        }
     }
 
     @Override
