@@ -27,7 +27,7 @@ final class Ceilings {
     private static final Limits L = Isol8Config.builtIn().limits();
     private static final Defaults D = Isol8Config.builtIn().defaults();
     private static final long MIB = 1L << 20;
-    private static final String NETWORKS = "a non-empty list of none, bridge, host";
+    private static final String NETWORKS = "a non-empty list of none, bridge, host, filtered";
 
     private final Optional<Long> timeoutMs;
     private final Optional<Long> memoryLimit;
@@ -60,7 +60,8 @@ final class Ceilings {
                 s.whole("maxSessions", L.maxSessions(), INTEGER, between(0, Integer.MAX_VALUE))
                         .orElse((long) L.maxSessions()).intValue(),
                 s.whole("maxSessionQueue", L.maxSessionQueue(), INTEGER, between(0, Integer.MAX_VALUE))
-                        .orElse((long) L.maxSessionQueue()).intValue());
+                        .orElse((long) L.maxSessionQueue()).intValue(),
+                EgressKeys.patterns(s, "allowedHosts"));
     }
 
     Limits limits() {
@@ -69,9 +70,12 @@ final class Ceilings {
 
     /** {@code defaults.*}: each within its {@code limits.*} ceiling; the network among the allowed ones. */
     Defaults defaults(Section s) {
-        String allowed = "one of limits.allowedNetworks: " + allowedNetworks.map(Ceilings::names).orElse("");
+        String allowed = "one of limits.allowedNetworks: " + allowedNetworks.map(Ceilings::names).orElse("")
+                + (allowedNetworks.map(set -> set.contains(Network.FILTERED)).orElse(false)
+                ? " (filtered is chosen per request, never by default)" : "");
         Network network = s.scalars().network(s.key("network"), s.take("network"), D.network(),
-                n -> allowedNetworks.map(set -> set.contains(n)).orElse(true), allowed).orElse(D.network());
+                n -> n != Network.FILTERED && allowedNetworks.map(set -> set.contains(n)).orElse(true),
+                allowed).orElse(D.network());
         String cpuRange = cpuLimit.map(max -> "a number from 0.01 up to limits.cpuLimit = " + max)
                 .orElse("a number of at least 0.01");
         double cpu = s.scalars().number(s.key("cpuLimit"), s.take("cpuLimit"), D.cpuLimit(), 0.01,
@@ -117,6 +121,6 @@ final class Ceilings {
     }
 
     private static String names(Set<Network> networks) {
-        return networks.stream().map(Network::wireName).collect(Collectors.joining(", "));
+        return networks.stream().sorted().map(Network::wireName).collect(Collectors.joining(", "));
     }
 }

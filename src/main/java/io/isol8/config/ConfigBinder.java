@@ -38,7 +38,8 @@ final class ConfigBinder {
                 ceilings.defaults(root.section("defaults")), ceilings.limits(), cleanup(root.section("cleanup")),
                 pool(root.section("pool")), ImageKeys.read(root.section("images")), docker(root.section("docker")),
                 auth(root.section("auth")), source, engine(root.section("engine")), quotas(root.section("quotas")),
-                audit(root.section("audit")));
+                audit(root.section("audit")), EgressKeys.read(root.section("network"), BUILT_IN.network()),
+                EgressKeys.remoteCode(root.section("remoteCode"), BUILT_IN.remoteCode()));
         root.finish();
         return config;
     }

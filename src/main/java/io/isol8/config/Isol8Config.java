@@ -17,17 +17,45 @@ import java.util.Set;
  * @param engine         {@code engine.*}: how programs are run inside containers
  * @param quotas         {@code quotas.*}: per-tenant defaults (a tenant's own values in the key store win)
  * @param audit          {@code audit.*}: the audit log of executions and key events
+ * @param network        {@code network.*}: the egress proxy of the {@code filtered} network
+ * @param remoteCode     {@code remoteCode.*}: whether and how the server fetches {@code request.codeUrl}
  */
 public record Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
                           Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
-                          Docker docker, Auth auth, String source, Engine engine, Quotas quotas, Audit audit) {
+                          Docker docker, Auth auth, String source, Engine engine, Quotas quotas, Audit audit,
+                          Egress network, RemoteCode remoteCode) {
+
+    /** A configuration with the built-in {@code network.*} and {@code remoteCode.*} keys. */
+    public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
+                       Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
+                       Docker docker, Auth auth, String source, Engine engine, Quotas quotas, Audit audit) {
+        this(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup, pool, images,
+                docker, auth, source, engine, quotas, audit, Egress.BUILT_IN, RemoteCode.BUILT_IN);
+    }
 
     /** A configuration with the built-in {@code quotas.*} and {@code audit.*} keys. */
     public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
                        Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
+                       Docker docker, Auth auth, String source, Engine engine, Egress network,
+                       RemoteCode remoteCode) {
+        this(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup, pool, images,
+                docker, auth, source, engine, Quotas.NONE, Audit.OFF, network, remoteCode);
+    }
+
+    /** A configuration with the built-in {@code quotas.*}, {@code audit.*} and {@code remoteCode.*} keys. */
+    public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
+                       Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
+                       Docker docker, Auth auth, String source, Engine engine, Egress network) {
+        this(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup, pool, images,
+                docker, auth, source, engine, network, RemoteCode.BUILT_IN);
+    }
+
+    /** A configuration with the built-in keys from {@code quotas.*} on. */
+    public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
+                       Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
                        Docker docker, Auth auth, String source, Engine engine) {
         this(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup, pool, images,
-                docker, auth, source, engine, Quotas.NONE, Audit.OFF);
+                docker, auth, source, engine, Quotas.NONE, Audit.OFF, Egress.BUILT_IN, RemoteCode.BUILT_IN);
     }
 
     /** A configuration with the built-in {@code engine.*} keys. */
@@ -41,13 +69,50 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
     /** The same configuration with another {@code engine.executor}. */
     public Isol8Config withExecutor(Executor executor) {
         return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
-                pool, images, docker, auth, source, new Engine(executor), quotas, audit);
+                pool, images, docker, auth, source, new Engine(executor), quotas, audit, network, remoteCode);
     }
 
     /** The same configuration with other {@code auth.*}, {@code quotas.*} and {@code audit.*} keys. */
     public Isol8Config withTenancy(Auth auth, Quotas quotas, Audit audit) {
         return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
-                pool, images, docker, auth, source, engine, quotas, audit);
+                pool, images, docker, auth, source, engine, quotas, audit, network, remoteCode);
+    }
+
+    /** The same configuration with other {@code limits}. */
+    public Isol8Config withLimits(Limits other) {
+        return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, other, cleanup,
+                pool, images, docker, auth, source, engine, quotas, audit, network, remoteCode);
+    }
+
+    /** The same configuration with other {@code network.*} keys. */
+    public Isol8Config withNetwork(Egress other) {
+        return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
+                pool, images, docker, auth, source, engine, quotas, audit, other, remoteCode);
+    }
+
+    /** The same configuration with other {@code remoteCode.*} keys. */
+    public Isol8Config withRemoteCode(RemoteCode other) {
+        return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
+                pool, images, docker, auth, source, engine, quotas, audit, network, other);
+    }
+
+    /**
+     * {@code remoteCode.*}: whether the server fetches {@code request.codeUrl} itself, and within which bounds.
+     *
+     * @param enabled        off by default: {@code codeUrl} is then refused
+     * @param allowedHosts   regular expressions a URL's host must match (empty: any public host)
+     * @param allowInsecure  whether plain {@code http://} URLs may be fetched (a request must also ask for it)
+     * @param maxCodeBytes   largest code accepted
+     * @param fetchTimeoutMs for the whole fetch, redirects included
+     * @param requireHash    whether {@code request.codeHash} is mandatory
+     */
+    public record RemoteCode(boolean enabled, List<String> allowedHosts, boolean allowInsecure, long maxCodeBytes,
+                             long fetchTimeoutMs, boolean requireHash) {
+        public static final RemoteCode BUILT_IN = new RemoteCode(false, List.of(), false, 1L << 20, 10_000, false);
+
+        public RemoteCode {
+            allowedHosts = List.copyOf(allowedHosts);
+        }
     }
 
     /** Built-in defaults of every key. */
@@ -73,10 +138,41 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
     public record Limits(long timeoutMs, long memoryLimit, double cpuLimit, long sandboxSize, long tmpSize,
                          long pidsLimit, long maxOutputSize, Set<Network> allowedNetworks,
                          boolean allowWritableRootFs, List<String> allowedImages, long maxRequestBytes,
-                         long maxFileBytes, int maxSessions, int maxSessionQueue) {
+                         long maxFileBytes, int maxSessions, int maxSessionQueue, List<String> allowedHosts) {
         public Limits {
             allowedNetworks = Set.copyOf(allowedNetworks);
             allowedImages = List.copyOf(allowedImages);
+            allowedHosts = List.copyOf(allowedHosts);
+        }
+
+        /** Limits without {@code allowedHosts} (any public host). */
+        public Limits(long timeoutMs, long memoryLimit, double cpuLimit, long sandboxSize, long tmpSize,
+                      long pidsLimit, long maxOutputSize, Set<Network> allowedNetworks,
+                      boolean allowWritableRootFs, List<String> allowedImages, long maxRequestBytes,
+                      long maxFileBytes, int maxSessions, int maxSessionQueue) {
+            this(timeoutMs, memoryLimit, cpuLimit, sandboxSize, tmpSize, pidsLimit, maxOutputSize, allowedNetworks,
+                    allowWritableRootFs, allowedImages, maxRequestBytes, maxFileBytes, maxSessions, maxSessionQueue,
+                    List.of());
+        }
+    }
+
+    /**
+     * {@code network.*}: the egress proxy of the {@code filtered} network.
+     *
+     * @param allowPrivate        ranges (CIDR) the proxy may connect to although they are private, loopback, …
+     * @param maxConnections      open connections per sandbox
+     * @param maxBytes            bytes in and out per sandbox (per execution; per session for a session)
+     * @param connectTimeoutMs    to connect to an upstream
+     * @param idleTimeoutMs       a proxied connection without traffic for this long is closed
+     * @param headerTimeoutMs     for a program to send its request head to the proxy
+     * @param maxTotalConnections connections the proxy holds at once, all sandboxes together
+     */
+    public record Egress(List<String> allowPrivate, int maxConnections, long maxBytes, long connectTimeoutMs,
+                         long idleTimeoutMs, long headerTimeoutMs, int maxTotalConnections) {
+        public static final Egress BUILT_IN = new Egress(List.of(), 32, 1L << 30, 10_000, 60_000, 10_000, 1024);
+
+        public Egress {
+            allowPrivate = List.copyOf(allowPrivate);
         }
     }
 

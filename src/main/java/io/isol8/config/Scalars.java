@@ -54,7 +54,7 @@ final class Scalars {
     /** A network mode that must also be one of {@code allowed}, described by {@code allowedExpectation}. */
     Optional<Network> network(String key, Optional<Config> node, Network fallback, Predicate<Network> allowed,
                               String allowedExpectation) {
-        return read(key, node, fallback, Network::wireName, Network::fromWire, "one of none, bridge, host",
+        return read(key, node, fallback, Network::wireName, Network::fromWire, "one of none, bridge, host, filtered",
                 allowed, allowedExpectation);
     }
 

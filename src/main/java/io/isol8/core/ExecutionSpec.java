@@ -24,12 +24,14 @@ import java.util.Optional;
  * @param maxOutputBytes  cap per output stream
  * @param container       container-level settings
  * @param explicitContainerKeys container-level option keys the request set explicitly (for session conflicts)
+ * @param logNetwork      whether the result lists the connections of a filtered network ({@code networkLogs})
  */
 public record ExecutionSpec(Language runtime, Source source, String stdin, Map<String, String> env,
                             Map<String, String> secrets, Map<String, String> files, List<String> outputPaths,
                             boolean outputPathsRequested, List<String> installPackages,
                             Optional<String> setupScript, String workdir, long timeoutMs, long maxOutputBytes,
-                            ContainerSettings container, Map<String, String> explicitContainerKeys) {
+                            ContainerSettings container, Map<String, String> explicitContainerKeys,
+                            boolean logNetwork) {
     public ExecutionSpec {
         Objects.requireNonNull(runtime, "runtime");
         Objects.requireNonNull(source, "source");
@@ -43,5 +45,22 @@ public record ExecutionSpec(Language runtime, Source source, String stdin, Map<S
         Objects.requireNonNull(workdir, "workdir");
         Objects.requireNonNull(container, "container");
         explicitContainerKeys = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(explicitContainerKeys));
+    }
+
+    /** The same spec with another source (the code fetched from {@code request.codeUrl}). */
+    public ExecutionSpec withSource(Source other) {
+        return new ExecutionSpec(runtime, other, stdin, env, secrets, files, outputPaths, outputPathsRequested,
+                installPackages, setupScript, workdir, timeoutMs, maxOutputBytes, container, explicitContainerKeys,
+                logNetwork);
+    }
+
+    /** A spec that does not ask for network logs. */
+    public ExecutionSpec(Language runtime, Source source, String stdin, Map<String, String> env,
+                         Map<String, String> secrets, Map<String, String> files, List<String> outputPaths,
+                         boolean outputPathsRequested, List<String> installPackages,
+                         Optional<String> setupScript, String workdir, long timeoutMs, long maxOutputBytes,
+                         ContainerSettings container, Map<String, String> explicitContainerKeys) {
+        this(runtime, source, stdin, env, secrets, files, outputPaths, outputPathsRequested, installPackages,
+                setupScript, workdir, timeoutMs, maxOutputBytes, container, explicitContainerKeys, false);
     }
 }

@@ -3,9 +3,12 @@ package io.isol8.core;
 import java.util.Arrays;
 import java.util.Optional;
 
-/** Container network modes a server owner may allow. */
+/**
+ * Container network modes a server owner may allow. {@code FILTERED}: an internal network whose only way out is
+ * the server's egress proxy, which applies a {@link NetworkFilter}.
+ */
 public enum Network {
-    NONE, BRIDGE, HOST;
+    NONE, BRIDGE, HOST, FILTERED;
 
     public String wireName() {
         return name().toLowerCase(java.util.Locale.ROOT);

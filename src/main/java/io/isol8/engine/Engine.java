@@ -41,6 +41,14 @@ public interface Engine extends AutoCloseable {
         return false;
     }
 
+    /**
+     * What fetches {@code request.codeUrl} under the egress address rules; empty when {@code remoteCode.enabled} is
+     * false.
+     */
+    default Optional<io.isol8.engine.egress.CodeFetcher> codeFetcher() {
+        return Optional.empty();
+    }
+
     /** Idle warm containers per runtime. */
     Map<Language, Integer> poolIdle();
 

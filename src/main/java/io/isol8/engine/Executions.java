@@ -96,6 +96,9 @@ public final class Executions {
                 + " timedOut=" + (outcome.ending() == RunOutcome.Ending.TIMED_OUT)
                 + " oomKilled=" + (outcome.ending() == RunOutcome.Ending.OOM_KILLED)
                 + " codeMs=" + outcome.durationMs());
+        outcome.networkLogs().stream().filter(e -> !e.allowed()).forEach(e -> LOG.info(() -> "execution "
+                + call.executionId() + " egress blocked " + e.method() + " " + e.host() + ": "
+                + e.reason().orElse("")));
     }
 
     private Finished ephemeral(Call call, ObservedSink sink, CancelSignal cancel, Interaction interaction) {

@@ -1,5 +1,8 @@
 package io.isol8.engine;
 
+import io.isol8.core.NetworkLogEntry;
+
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -16,10 +19,23 @@ import java.util.Optional;
  * @param stdoutBytes    bytes the program wrote to stdout (after masking), for the truncation marker
  * @param stderrBytes    bytes the program wrote to stderr (after masking)
  * @param resourceUsage  what the code phase used; present with the agent executor only
+ * @param networkLogs    connections the execution asked the egress proxy for (filtered network), in order
  */
 public record RunOutcome(int exitCode, long durationMs, Ending ending, Optional<FailedPhase> failedPhase,
                          String installStdout, String installStderr, Map<String, byte[]> files,
-                         long stdoutBytes, long stderrBytes, Optional<ResourceUsage> resourceUsage) {
+                         long stdoutBytes, long stderrBytes, Optional<ResourceUsage> resourceUsage,
+                         List<NetworkLogEntry> networkLogs) {
+    public RunOutcome {
+        networkLogs = List.copyOf(networkLogs);
+    }
+
+    /** An outcome without network logs. */
+    public RunOutcome(int exitCode, long durationMs, Ending ending, Optional<FailedPhase> failedPhase,
+                      String installStdout, String installStderr, Map<String, byte[]> files,
+                      long stdoutBytes, long stderrBytes, Optional<ResourceUsage> resourceUsage) {
+        this(exitCode, durationMs, ending, failedPhase, installStdout, installStderr, files, stdoutBytes, stderrBytes,
+                resourceUsage, List.of());
+    }
 
     /** An outcome without resource usage (the exec executor, fakes). */
     public RunOutcome(int exitCode, long durationMs, Ending ending, Optional<FailedPhase> failedPhase,
@@ -32,19 +48,25 @@ public record RunOutcome(int exitCode, long durationMs, Ending ending, Optional<
     /** The same outcome with other output totals. */
     public RunOutcome withTotals(long stdout, long stderr) {
         return new RunOutcome(exitCode, durationMs, ending, failedPhase, installStdout, installStderr, files, stdout,
-                stderr, resourceUsage);
+                stderr, resourceUsage, networkLogs);
     }
 
     /** The same outcome with files read back. */
     public RunOutcome withFiles(Map<String, byte[]> read) {
         return new RunOutcome(exitCode, durationMs, ending, failedPhase, installStdout, installStderr, read,
-                stdoutBytes, stderrBytes, resourceUsage);
+                stdoutBytes, stderrBytes, resourceUsage, networkLogs);
     }
 
     /** The same outcome with the code phase's resource usage. */
     public RunOutcome withUsage(Optional<ResourceUsage> usage) {
         return new RunOutcome(exitCode, durationMs, ending, failedPhase, installStdout, installStderr, files,
-                stdoutBytes, stderrBytes, usage);
+                stdoutBytes, stderrBytes, usage, networkLogs);
+    }
+
+    /** The same outcome with the connections the execution asked the egress proxy for. */
+    public RunOutcome withNetworkLogs(List<NetworkLogEntry> logs) {
+        return new RunOutcome(exitCode, durationMs, ending, failedPhase, installStdout, installStderr, files,
+                stdoutBytes, stderrBytes, resourceUsage, logs);
     }
 
     /** Why a run ended. */

@@ -96,6 +96,7 @@ public final class Sessions {
             case "sandboxSize" -> c.sandboxBytes();
             case "tmpSize" -> c.tmpBytes();
             case "network" -> c.network();
+            case "networkFilter" -> c.filter();
             case "readonlyRootFs" -> c.readonlyRootFs();
             case "image" -> c.image();
             default -> key;

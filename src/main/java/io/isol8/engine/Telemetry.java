@@ -55,6 +55,14 @@ public interface Telemetry {
         };
     }
 
+    /** The egress proxy of the filtered network allowed or blocked a connection. */
+    default void egressConnection(boolean allowed) {
+    }
+
+    /** The egress proxy relayed bytes: {@code in} from upstreams, {@code out} to them. */
+    default void egressBytes(long in, long out) {
+    }
+
     /** A Docker call failed; {@code operation} names it (create, exec, remove, …). */
     default void dockerError(String operation) {
     }

@@ -21,14 +21,16 @@ final class ExecuteService implements HttpService {
     private final long maxRequestBytes;
     private final Tenants tenants;
     private final Audit audit;
+    private final RemoteCode remoteCode;
 
     ExecuteService(ExecutionRequestParser parser, Executions executions, long maxRequestBytes, Tenants tenants,
-                   Audit audit) {
+                   Audit audit, RemoteCode remoteCode) {
         this.parser = parser;
         this.executions = executions;
         this.maxRequestBytes = maxRequestBytes;
         this.tenants = tenants;
         this.audit = audit;
+        this.remoteCode = remoteCode;
     }
 
     @Override
@@ -40,7 +42,8 @@ final class ExecuteService implements HttpService {
     private Call call(ServerRequest req, long arrival) {
         ParsedExecution parsed = parser.parse(Bodies.read(req, maxRequestBytes, "limits.maxRequestBytes"));
         String tenant = req.context().get(Caller.class).orElseThrow().tenant();
-        return new Call(UUID.randomUUID().toString(), tenant, parsed.spec(), parsed.sessionId(), arrival);
+        var spec = parsed.remote().map(r -> remoteCode.resolve(parsed.spec(), r)).orElse(parsed.spec());
+        return new Call(UUID.randomUUID().toString(), tenant, spec, parsed.sessionId(), arrival);
     }
 
     private void buffered(ServerRequest req, ServerResponse res) {

@@ -8,12 +8,14 @@ import io.isol8.config.Sizes;
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.Isol8Exception.BadRequest;
 import io.isol8.core.Network;
+import io.isol8.core.NetworkFilter;
 import io.isol8.core.Language;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -28,9 +30,10 @@ import java.util.stream.Collectors;
  * @param secrets               secret environment, in request order
  * @param container             effective container settings
  * @param explicitContainerKeys container-level keys the request set, with the value as the client wrote it
+ * @param logNetwork            {@code options.logNetwork}: list the filtered network's connections in the result
  */
 record ExecutionOptions(Optional<Long> timeoutMs, long maxOutputBytes, Map<String, String> secrets,
-                        ContainerSettings container, Map<String, String> explicitContainerKeys) {
+                        ContainerSettings container, Map<String, String> explicitContainerKeys, boolean logNetwork) {
     private static final Set<String> KNOWN = Set.of("timeoutMs", "memoryLimit", "cpuLimit", "pidsLimit",
             "sandboxSize", "tmpSize", "maxOutputSize", "network", "networkFilter", "readonlyRootFs", "image",
             "security", "persist", "secrets", "mode", "audit", "poolStrategy", "poolSize", "debug", "logNetwork",
@@ -77,7 +80,16 @@ record ExecutionOptions(Optional<Long> timeoutMs, long maxOutputBytes, Map<Strin
             explicit.put("network", v);
             return network(v, limits.allowedNetworks());
         }).orElse(defaults.network());
-        f.object("networkFilter").ifPresent(ExecutionOptions::checkNetworkFilter);
+        NetworkFilter filter = f.object("networkFilter").map(o -> {
+            NetworkFilter parsed = networkFilter(o);
+            explicit.put("networkFilter", o.toString());
+            return parsed;
+        }).orElse(NetworkFilter.NONE);
+        if (network != Network.FILTERED && !filter.equals(NetworkFilter.NONE)) {
+            throw new BadRequest("options.networkFilter needs options.network \"filtered\" (this execution runs with "
+                    + "network \"" + network.wireName() + "\")");
+        }
+        boolean logNetwork = f.bool("logNetwork").orElse(false);
         boolean readonlyRootFs = f.bool("readonlyRootFs").map(v -> {
             explicit.put("readonlyRootFs", v.toString());
             if (!v && !limits.allowWritableRootFs()) {
@@ -107,8 +119,8 @@ record ExecutionOptions(Optional<Long> timeoutMs, long maxOutputBytes, Map<Strin
             }
         });
         ContainerSettings container = new ContainerSettings(image, memory, cpus, pids, sandbox, tmp, network,
-                readonlyRootFs);
-        return new ExecutionOptions(timeoutMs, maxOutput, secrets, container, explicit);
+                readonlyRootFs, filter);
+        return new ExecutionOptions(timeoutMs, maxOutput, secrets, container, explicit, logNetwork);
     }
 
     /** A {@code timeoutMs} from {@code field} ({@code request.timeoutMs} or {@code options.timeoutMs}). */
@@ -179,23 +191,25 @@ record ExecutionOptions(Optional<Long> timeoutMs, long maxOutputBytes, Map<Strin
     }
 
     private static Network network(String name, Set<Network> allowed) {
-        if (name.equals("filtered")) {
-            throw new BadRequest("options.network \"filtered\" is not supported by this server");
-        }
         return Network.fromWire(name).filter(allowed::contains).orElseThrow(() -> new BadRequest(
                 "options.network \"" + name + "\" is not allowed by this server (limits.allowedNetworks: "
                         + Arrays.stream(Network.values()).filter(allowed::contains).map(Network::wireName)
                         .collect(Collectors.joining(", ", "[", "]")) + ")"));
     }
 
-    /** Only an empty filter: {@code {}}, or lists that are all empty. */
-    private static void checkNetworkFilter(ObjectNode filter) {
-        for (Map.Entry<String, JsonNode> entry : filter.properties()) {
-            JsonNode value = entry.getValue();
-            if (!value.isNull() && !(value.isArray() && value.isEmpty())) {
-                throw new BadRequest("options.networkFilter is not supported by this server");
-            }
-        }
+    /** {@code {"whitelist": [regex…], "blacklist": [regex…]}}, each list optional and checked. */
+    private static NetworkFilter networkFilter(ObjectNode filter) {
+        JsonFields f = new JsonFields(filter, "options.networkFilter.");
+        f.rejectUnknown(Set.of("whitelist", "blacklist"));
+        List<String> whitelist = f.stringList("whitelist").orElse(List.of());
+        List<String> blacklist = f.stringList("blacklist").orElse(List.of());
+        NetworkFilter.problem("options.networkFilter.whitelist", whitelist).ifPresent(m -> {
+            throw new BadRequest(m);
+        });
+        NetworkFilter.problem("options.networkFilter.blacklist", blacklist).ifPresent(m -> {
+            throw new BadRequest(m);
+        });
+        return new NetworkFilter(whitelist, blacklist);
     }
 
     /** Only {@code {}} or {@code {"seccomp":"strict"}}: Docker's default profile is not negotiable. */

@@ -77,7 +77,7 @@ public final class ExecutionRequestParser {
                     + "and start with a letter or digit");
         }
 
-        RequestFields fields = RequestFields.parse(request, config.limits().timeoutMs());
+        RequestFields fields = RequestFields.parse(request, config.limits().timeoutMs(), config.remoteCode());
         ExecutionOptions merged = ExecutionOptions.parse(options, fields.runtime(), config, hostCpus.getAsInt());
         if (!fields.installPackages().isEmpty() && merged.container().network() == Network.NONE) {
             throw new BadRequest("request.installPackages needs network access, but this execution runs "
@@ -87,7 +87,8 @@ public final class ExecutionRequestParser {
         ExecutionSpec spec = new ExecutionSpec(fields.runtime(), fields.source(), fields.stdin(), fields.env(),
                 merged.secrets(), fields.files(), fields.outputPaths().orElse(List.of()),
                 fields.outputPaths().isPresent(), fields.installPackages(), fields.setupScript(), fields.workdir(),
-                timeoutMs, merged.maxOutputBytes(), merged.container(), merged.explicitContainerKeys());
-        return new ParsedExecution(spec, sessionId);
+                timeoutMs, merged.maxOutputBytes(), merged.container(), merged.explicitContainerKeys(),
+                merged.logNetwork());
+        return new ParsedExecution(spec, sessionId, fields.remote());
     }
 }

@@ -44,6 +44,12 @@ public final class Metrics implements Telemetry {
             .help("Output streams that hit maxOutputSize").labelNames("stream").register(registry);
     private final Counter disconnects = Counter.builder().name("isol8_client_disconnects_total")
             .help("Stream clients that went away before the end").register(registry);
+    private final Counter egressConnections = Counter.builder().name("isol8_egress_connections_total")
+            .help("Connections the egress proxy of the filtered network allowed or blocked").labelNames("action")
+            .register(registry);
+    private final Counter egressBytes = Counter.builder().name("isol8_egress_bytes_total")
+            .help("Bytes the egress proxy relayed, by direction (in: from upstreams)").labelNames("direction")
+            .register(registry);
     private final Counter dockerErrors = Counter.builder().name("isol8_docker_errors_total")
             .help("Failed Docker calls by operation").labelNames("operation").register(registry);
 
@@ -63,6 +69,21 @@ public final class Metrics implements Telemetry {
 
     void httpRequest(String method, String route, int status) {
         httpRequests.labelValues(method, route, Integer.toString(status)).inc();
+    }
+
+    @Override
+    public void egressConnection(boolean allowed) {
+        egressConnections.labelValues(allowed ? "allow" : "block").inc();
+    }
+
+    @Override
+    public void egressBytes(long in, long out) {
+        if (in > 0) {
+            egressBytes.labelValues("in").inc(in);
+        }
+        if (out > 0) {
+            egressBytes.labelValues("out").inc(out);
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.isol8.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.isol8.config.Isol8Config;
 import io.isol8.core.ContainerPath;
 import io.isol8.core.Isol8Exception.BadRequest;
 import io.isol8.core.Language;
@@ -29,10 +30,12 @@ import java.util.regex.Pattern;
  * @param installPackages package names, possibly empty
  * @param setupScript     a non-empty setup script
  * @param workdir         normalised absolute working directory
+ * @param remote          the code to fetch when the request names a {@code codeUrl} (the source is then empty code)
  */
 record RequestFields(Language runtime, Source source, Optional<Long> timeoutMs, String stdin,
                      Map<String, String> env, Map<String, String> files, Optional<List<String>> outputPaths,
-                     List<String> installPackages, Optional<String> setupScript, String workdir) {
+                     List<String> installPackages, Optional<String> setupScript, String workdir,
+                     Optional<RemoteSource> remote) {
     private static final Set<String> KNOWN = Set.of("runtime", "code", "cmd", "codeUrl", "codeHash",
             "allowInsecureCodeUrl", "timeoutMs", "stdin", "env", "files", "outputPaths", "installPackages",
             "setupScript", "workdir", "fileExtension", "metadata", "agentFlags");
@@ -40,6 +43,7 @@ record RequestFields(Language runtime, Source source, Optional<Long> timeoutMs, 
     private static final Pattern EXTENSION = Pattern.compile("^\\.[A-Za-z0-9]{1,10}$");
     private static final int MAX_OUTPUT_PATHS = 100;
     private static final int MAX_PACKAGES = 50;
+    private static final Pattern SHA256 = Pattern.compile("^[0-9A-Fa-f]{64}$");
 
     RequestFields {
         env = Collections.unmodifiableMap(new LinkedHashMap<>(env));
@@ -55,12 +59,21 @@ record RequestFields(Language runtime, Source source, Optional<Long> timeoutMs, 
      * @throws BadRequest with the exact api.md §5.1 message
      */
     static RequestFields parse(ObjectNode request, long timeoutLimit) {
+        return parse(request, timeoutLimit, Isol8Config.RemoteCode.BUILT_IN);
+    }
+
+    /**
+     * Validates {@code request}; {@code codeUrl} is accepted when {@code remoteCode.enabled}.
+     *
+     * @throws BadRequest with the exact api.md §5.1 message
+     */
+    static RequestFields parse(ObjectNode request, long timeoutLimit, Isol8Config.RemoteCode remoteCode) {
         JsonFields f = new JsonFields(request, "request.");
         f.rejectUnknown(KNOWN);
         Language runtime = runtime(f);
-        Source source = source(f, runtime);
-        f.string("codeHash");
-        f.bool("allowInsecureCodeUrl");
+        Source source = source(f, runtime, remoteCode.enabled());
+        Optional<String> codeHash = f.string("codeHash");
+        boolean allowInsecure = f.bool("allowInsecureCodeUrl").orElse(false);
         Optional<Long> timeoutMs = f.integer("timeoutMs")
                 .map(v -> ExecutionOptions.checkTimeout("request.timeoutMs", v, timeoutLimit));
         String stdin = f.string("stdin").orElse("");
@@ -90,8 +103,21 @@ record RequestFields(Language runtime, Source source, Optional<Long> timeoutMs, 
         if (source instanceof Source.Code c && extension.isPresent()) {
             source = new Source.Code(c.text(), extension.get());
         }
+        Optional<RemoteSource> remote = Optional.empty();
+        Optional<String> url = f.string("codeUrl").filter(u -> !JsBlank.test(u));
+        if (url.isPresent()) {
+            if (codeHash.isPresent() && !SHA256.matcher(codeHash.get()).matches()) {
+                throw f.invalid("codeHash", "must be a SHA-256 hash (64 hexadecimal digits)");
+            }
+            if (codeHash.isEmpty() && remoteCode.requireHash()) {
+                throw new BadRequest("request.codeHash is required with request.codeUrl on this server "
+                        + "(remoteCode.requireHash)");
+            }
+            remote = Optional.of(new RemoteSource(url.get(), codeHash.map(h -> h.toLowerCase(java.util.Locale.ROOT)),
+                    allowInsecure, extension));
+        }
         return new RequestFields(runtime, source, timeoutMs, stdin, env, files, outputPaths, packages, setupScript,
-                workdir);
+                workdir, remote);
     }
 
     private static Language runtime(JsonFields f) {
@@ -104,7 +130,7 @@ record RequestFields(Language runtime, Source source, Optional<Long> timeoutMs, 
     }
 
     /** Exactly one of code, cmd and codeUrl, the way isol8 0.20 counts them: blank means absent. */
-    private static Source source(JsonFields f, Language runtime) {
+    private static Source source(JsonFields f, Language runtime, boolean remoteEnabled) {
         Optional<String> givenCode = f.string("code").filter(s -> !JsBlank.test(s));
         Optional<String> givenCmd = f.string("cmd").filter(s -> !JsBlank.test(s));
         boolean givenUrl = f.string("codeUrl").filter(s -> !JsBlank.test(s)).isPresent();
@@ -116,8 +142,11 @@ record RequestFields(Language runtime, Source source, Optional<Long> timeoutMs, 
         if (given == 0) {
             throw new BadRequest("ExecutionRequest must include exactly one of: code, codeUrl, or cmd.");
         }
-        if (givenUrl) {
+        if (givenUrl && !remoteEnabled) {
             throw new BadRequest("Remote code fetching is disabled on this server. Send the source in request.code.");
+        }
+        if (givenUrl) {
+            return new Source.Code("", CodeExtension.of(runtime, "")); // replaced by the fetched code
         }
         if (givenCmd.isPresent()) {
             noNul(f, "cmd", givenCmd.get());

@@ -1,7 +1,10 @@
 package io.isol8.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.isol8.core.ExecutionSpec;
+import io.isol8.core.Network;
+import io.isol8.core.NetworkLogEntry;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.RunOutcome;
 import io.isol8.engine.RunOutcome.Ending;
@@ -66,6 +69,22 @@ final class ResultJson {
                 .put("networkBytesIn", u.networkBytesIn())
                 .put("networkBytesOut", u.networkBytesOut())
                 .put("cpuMs", u.cpuMs()));
+        if (spec.logNetwork() && spec.container().network() == Network.FILTERED) {
+            ArrayNode logs = json.putArray("networkLogs");
+            for (NetworkLogEntry e : outcome.networkLogs()) {
+                ObjectNode entry = logs.addObject();
+                entry.put("timestamp", Json.timestamp(e.timestamp()));
+                entry.put("method", e.method());
+                entry.put("host", e.host());
+                if (e.path().isPresent()) {
+                    entry.put("path", e.path().get());
+                } else {
+                    entry.putNull("path");
+                }
+                entry.put("action", e.action());
+                entry.put("durationMs", e.durationMs());
+            }
+        }
         return json;
     }
 

@@ -43,7 +43,8 @@ public final class Routes {
                 .error(Throwable.class, new ErrorMapping())
                 .register(new HealthService(version, engine, executions, tenancy.stored))
                 .register(new ExecuteService(new ExecutionRequestParser(config, engine::hostCpus), executions,
-                        config.limits().maxRequestBytes(), tenancy.tenants, tenancy.audit))
+                        config.limits().maxRequestBytes(), tenancy.tenants, tenancy.audit,
+                        new RemoteCode(engine.codeFetcher())))
                 .register(new AuthService(tenancy.stored, tenancy.tenants, executions, tenancy.audit, config))
                 .get(ExecuteSockets.PATH, (req, res) -> Json.error(res, Status.BAD_REQUEST_400,
                         "GET " + ExecuteSockets.PATH + " needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket, "

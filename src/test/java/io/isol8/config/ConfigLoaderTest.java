@@ -200,7 +200,7 @@ class ConfigLoaderTest {
 
     @Test
     void networkMustBeKnown() throws IOException {
-        assertEquals(List.of(invalid("defaults.network = \"wifi\" (expected one of none, bridge, host)")),
+        assertEquals(List.of(invalid("defaults.network = \"wifi\" (expected one of none, bridge, host, filtered)")),
                 problems("defaults:\n  network: wifi\n"));
     }
 
@@ -394,13 +394,49 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void filteredMayBeAllowedButIsNeverTheDefault() throws IOException {
+        Isol8Config c = load("limits:\n  allowedNetworks: [none, filtered]\n  allowedHosts: ['\\.example\\.com$']\n");
+        assertEquals(Set.of(Network.NONE, Network.FILTERED), c.limits().allowedNetworks());
+        assertEquals(List.of("\\.example\\.com$"), c.limits().allowedHosts());
+        assertEquals(List.of(invalid("defaults.network = \"filtered\" (expected one of limits.allowedNetworks: none, "
+                        + "filtered (filtered is chosen per request, never by default))")),
+                problems("defaults:\n  network: filtered\nlimits:\n  allowedNetworks: [none, filtered]\n"));
+    }
+
+    @Test
+    void remoteCodeKeysBind() throws IOException {
+        assertEquals(Isol8Config.RemoteCode.BUILT_IN, load("port: 3000\n").remoteCode());
+        assertEquals(new Isol8Config.RemoteCode(true, List.of("^raw\\.example\\.com$"), true, 2L << 20, 3000, true),
+                load("remoteCode:\n  enabled: true\n  allowedHosts: ['^raw\\.example\\.com$']\n  allowInsecure: true\n"
+                        + "  maxCodeBytes: 2m\n  fetchTimeoutMs: 3000\n  requireHash: true\n").remoteCode());
+    }
+
+    @Test
+    void networkKeysBindAndAreChecked() throws IOException {
+        assertEquals(Isol8Config.Egress.BUILT_IN, load("port: 3000\n").network());
+        Isol8Config c = load("network:\n  allowPrivate: [172.30.0.0/16, 'fd00::/8']\n  maxConnections: 8\n"
+                + "  maxBytes: 10m\n  connectTimeoutMs: 2000\n  idleTimeoutMs: 5000\n  headerTimeoutMs: 3000\n"
+                + "  maxTotalConnections: 64\n");
+        assertEquals(new Isol8Config.Egress(List.of("172.30.0.0/16", "fd00::/8"), 8, 10L << 20, 2000, 5000, 3000, 64),
+                c.network());
+        assertEquals(List.of(invalid("network.allowPrivate[0] = \"10.0.0.0/33\" (expected an address range such as "
+                        + "172.30.0.0/16 or fd00::/8)")),
+                problems("network:\n  allowPrivate: [10.0.0.0/33]\n"));
+        assertEquals(List.of(invalid("network.maxConnections = \"0\" (expected an integer from 1 to 10000)")),
+                problems("network:\n  maxConnections: 0\n"));
+        assertEquals(List.of(invalid("limits.allowedHosts[0] = \"(\" (expected a regular expression of 1-256 "
+                        + "characters)")),
+                problems("limits:\n  allowedHosts: ['(']\n"));
+    }
+
+    @Test
     void allowedNetworksMustBeANonEmptyListOfKnownNetworks() throws IOException {
-        String expected = " (expected a non-empty list of none, bridge, host)";
+        String expected = " (expected a non-empty list of none, bridge, host, filtered)";
         assertEquals(List.of(invalid("limits.allowedNetworks = []" + expected)),
                 problems("limits:\n  allowedNetworks: []\n"));
         assertEquals(List.of(invalid("limits.allowedNetworks = \"none\"" + expected)),
                 problems("limits:\n  allowedNetworks: none\n"));
-        assertEquals(List.of(invalid("limits.allowedNetworks[1] = \"wifi\" (expected one of none, bridge, host)")),
+        assertEquals(List.of(invalid("limits.allowedNetworks[1] = \"wifi\" (expected one of none, bridge, host, filtered)")),
                 problems("limits:\n  allowedNetworks: [none, wifi]\n"));
     }
 

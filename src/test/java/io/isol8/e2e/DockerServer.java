@@ -8,6 +8,8 @@ import io.isol8.cli.Application;
 import io.isol8.config.Isol8Config;
 import io.isol8.core.KeyDigest;
 import io.isol8.engine.docker.DockerEngine;
+import io.isol8.engine.egress.Dialer;
+import io.isol8.engine.egress.Resolver;
 import io.isol8.server.Metrics;
 import io.isol8.server.StaticKey;
 
@@ -40,13 +42,18 @@ final class DockerServer implements AutoCloseable {
     final DockerEngine engine;
 
     private DockerServer(Isol8Config config) throws Exception {
+        this(config, Resolver.SYSTEM, Dialer.TCP);
+    }
+
+    private DockerServer(Isol8Config config, Resolver resolver, Dialer dialer) throws Exception {
         Isol8Config.Images images = config.engine().executor() == Isol8Config.Executor.AGENT
                 ? AgentImages.of(config.images()) : config.images();
         Isol8Config c = new Isol8Config(config.port(), instanceId, config.maxConcurrent(), config.maxQueued(),
                 config.queueTimeoutMs(), config.defaults(), config.limits(), config.cleanup(), config.pool(),
-                images, config.docker(), config.auth(), config.source(), config.engine(), config.quotas(), config.audit());
+                images, config.docker(), config.auth(), config.source(), config.engine(), config.quotas(), config.audit(),
+                config.network(), config.remoteCode());
         Metrics metrics = new Metrics();
-        this.engine = new DockerEngine(c, instanceId, "1.0.0", metrics);
+        this.engine = new DockerEngine(c, instanceId, "1.0.0", metrics, resolver, dialer);
         engine.start();
         java.util.Optional<io.isol8.auth.KeyStore> store = c.auth().database().isEmpty() ? java.util.Optional.empty()
                 : java.util.Optional.of(io.isol8.auth.KeyStore.open(c.auth().database(), java.time.Clock.systemUTC()));
@@ -60,6 +67,18 @@ final class DockerServer implements AutoCloseable {
         DockerRequired.check();
         try {
             return new DockerServer(config);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("could not start the server", e);
+        }
+    }
+
+    /** Starts a server whose egress proxy uses {@code resolver} and {@code dialer}, or skips as above. */
+    static DockerServer start(Isol8Config config, Resolver resolver, Dialer dialer) {
+        DockerRequired.check();
+        try {
+            return new DockerServer(config, resolver, dialer);
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {

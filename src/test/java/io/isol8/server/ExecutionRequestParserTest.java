@@ -5,6 +5,7 @@ import io.isol8.core.ContainerSettings;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception.BadRequest;
 import io.isol8.core.Network;
+import io.isol8.core.NetworkFilter;
 import io.isol8.core.Language;
 import io.isol8.core.Source;
 import org.junit.jupiter.api.Test;
@@ -259,12 +260,13 @@ class ExecutionRequestParserTest {
                 Arguments.of(withOptions("'network':'wifi'"), "options.network \"wifi\" is not allowed by this "
                         + "server (limits.allowedNetworks: [none])"),
                 Arguments.of(withOptions("'network':'filtered'"),
-                        "options.network \"filtered\" is not supported by this server"),
+                        "options.network \"filtered\" is not allowed by this server (limits.allowedNetworks: [none])"),
                 Arguments.of(withOptions("'network':1"), "options.network must be a string"),
                 Arguments.of(withOptions("'networkFilter':{'whitelist':['example.com']}"),
-                        "options.networkFilter is not supported by this server"),
+                        "options.networkFilter needs options.network \"filtered\" (this execution runs with network "
+                                + "\"none\")"),
                 Arguments.of(withOptions("'networkFilter':{'blacklist':'x'}"),
-                        "options.networkFilter is not supported by this server"),
+                        "options.networkFilter.blacklist must be an array of strings"),
                 Arguments.of(withOptions("'networkFilter':[]"), "options.networkFilter must be an object"),
                 Arguments.of(withOptions("'readonlyRootFs':false"),
                         "options.readonlyRootFs=false is not allowed by this server"),
@@ -530,6 +532,72 @@ class ExecutionRequestParserTest {
         assertEquals(1000, spec.timeoutMs());
         assertEquals(2048, spec.maxOutputBytes());
         assertEquals(Map.of("API_KEY", "s3cr3t"), spec.secrets());
+    }
+
+    /** The built-in configuration with {@code filtered} allowed. */
+    private static ExecutionRequestParser filteredAllowed() {
+        Isol8Config base = Isol8Config.builtIn();
+        Isol8Config.Limits l = base.limits();
+        return new ExecutionRequestParser(base.withLimits(new Isol8Config.Limits(l.timeoutMs(), l.memoryLimit(),
+                l.cpuLimit(), l.sandboxSize(), l.tmpSize(), l.pidsLimit(), l.maxOutputSize(),
+                Set.of(Network.NONE, Network.FILTERED), false, List.of(), l.maxRequestBytes(), l.maxFileBytes(),
+                l.maxSessions(), l.maxSessionQueue(), List.of("\\.example\\.com$"))), HOST_CPUS);
+    }
+
+    @Test
+    void aFilteredNetworkCarriesItsFilterAndLogFlag() {
+        ExecutionSpec spec = spec(filteredAllowed(), withOptions("'network':'filtered','logNetwork':true,"
+                + "'networkFilter':{'whitelist':['^api\\\\.example\\\\.com$'],'blacklist':['evil']}"));
+        assertEquals(Network.FILTERED, spec.container().network());
+        assertEquals(new NetworkFilter(List.of("^api\\.example\\.com$"), List.of("evil")), spec.container().filter());
+        assertTrue(spec.logNetwork());
+        assertTrue(spec.explicitContainerKeys().containsKey("networkFilter"));
+        ExecutionSpec open = spec(filteredAllowed(), withOptions("'network':'filtered'"));
+        assertEquals(NetworkFilter.NONE, open.container().filter());
+        assertFalse(open.logNetwork());
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("filterRefusals")
+    void badNetworkFiltersAreRefused(String filter, String message) {
+        assertEquals(message, refusal(filteredAllowed(), withOptions("'network':'filtered','networkFilter':" + filter)));
+    }
+
+    static Stream<Arguments> filterRefusals() {
+        return Stream.of(
+                Arguments.of("{'whitelist':['(']}", "options.networkFilter.whitelist entry \"(\" is not a valid "
+                        + "regular expression: Unclosed group"),
+                Arguments.of("{'blacklist':['']}", "options.networkFilter.blacklist entries must not be empty"),
+                Arguments.of("{'whitelist':['" + "a".repeat(257) + "']}",
+                        "options.networkFilter.whitelist entries must be at most 256 characters"),
+                Arguments.of("{'whitelist':[" + list("a", 65) + "]}",
+                        "options.networkFilter.whitelist allows at most 64 patterns"),
+                Arguments.of("{'whitelist':[1]}", "options.networkFilter.whitelist must be an array of strings"),
+                Arguments.of("{'allow':[]}", "Unknown field \"options.networkFilter.allow\""),
+                Arguments.of("{'whitelist':'x'}", "options.networkFilter.whitelist must be an array of strings"));
+    }
+
+    @Test
+    void codeUrlIsRecognisedWhenTheOwnerEnablesRemoteCode() {
+        ExecutionRequestParser parser = new ExecutionRequestParser(Isol8Config.builtIn().withRemoteCode(
+                new Isol8Config.RemoteCode(true, List.of(), false, 1024, 1000, false)), HOST_CPUS);
+        ParsedExecution parsed = parser.parse(json("{'request':{'runtime':'python','codeUrl':'https://a.test/x.py',"
+                + "'codeHash':'" + "AB".repeat(32) + "','allowInsecureCodeUrl':true,'fileExtension':'.py'}}"));
+        assertEquals(Optional.of(new RemoteSource("https://a.test/x.py", Optional.of("ab".repeat(32)), true,
+                Optional.of(".py"))), parsed.remote());
+        assertEquals("request.codeHash must be a SHA-256 hash (64 hexadecimal digits)",
+                refusal(parser, "{'request':{'runtime':'python','codeUrl':'https://a.test/x.py','codeHash':'abc'}}"));
+        ExecutionRequestParser strict = new ExecutionRequestParser(Isol8Config.builtIn().withRemoteCode(
+                new Isol8Config.RemoteCode(true, List.of(), false, 1024, 1000, true)), HOST_CPUS);
+        assertEquals("request.codeHash is required with request.codeUrl on this server (remoteCode.requireHash)",
+                refusal(strict, "{'request':{'runtime':'python','codeUrl':'https://a.test/x.py'}}"));
+        assertEquals("Remote code fetching is disabled on this server. Send the source in request.code.",
+                refusal(BUILT_IN, "{'request':{'runtime':'python','codeUrl':'https://a.test/x.py'}}"));
+    }
+
+    @Test
+    void logNetworkMustBeABoolean() {
+        assertEquals("options.logNetwork must be a boolean", refusal(BUILT_IN, withOptions("'logNetwork':'yes'")));
     }
 
     @Test

@@ -380,4 +380,27 @@ class ResultJsonTest {
         assertEquals("result", json.get("stdout").textValue());
         assertEquals("", json.get("stderr").textValue());
     }
+
+    @Test
+    void networkLogsAppearOnlyWhenAskedForOnTheFilteredNetwork() {
+        ContainerSettings filtered = new ContainerSettings("isol8:python", 512L << 20, 1.0, 64, 64L << 20, 64L << 20,
+                Network.FILTERED, true, io.isol8.core.NetworkFilter.NONE);
+        Instant at = Instant.parse("2026-12-02T10:00:00Z");
+        RunOutcome o = outcome(0, 5, Ending.EXITED).withNetworkLogs(List.of(
+                new io.isol8.core.NetworkLogEntry(at, "GET", "api.test", Optional.of("/x"), true, 12, Optional.empty()),
+                new io.isol8.core.NetworkLogEntry(at, "CONNECT", "bad.test", Optional.empty(), false, 0,
+                        Optional.of("host matches the blacklist"))));
+        ObjectNode json = ResultJson.of(spec(filtered, true), o, output("", ""), EXECUTION, CONTAINER, null);
+        assertEquals("[{\"timestamp\":\"2026-12-02T10:00:00.000Z\",\"method\":\"GET\",\"host\":\"api.test\","
+                + "\"path\":\"/x\",\"action\":\"ALLOW\",\"durationMs\":12},{\"timestamp\":\"2026-12-02T10:00:00.000Z\","
+                + "\"method\":\"CONNECT\",\"host\":\"bad.test\",\"path\":null,\"action\":\"BLOCK\",\"durationMs\":0}]",
+                json.get("networkLogs").toString());
+        assertFalse(ResultJson.of(spec(filtered, false), o, output("", ""), EXECUTION, CONTAINER, null)
+                .has("networkLogs"));
+    }
+
+    private static ExecutionSpec spec(ContainerSettings c, boolean logNetwork) {
+        return new ExecutionSpec(Language.PYTHON, new Source.Command("true"), "", Map.of(), Map.of(), Map.of(),
+                List.of(), false, List.of(), Optional.empty(), "/sandbox", 5_000, 1024, c, Map.of(), logNetwork);
+    }
 }

@@ -38,11 +38,17 @@ public final class Containers {
     private final DockerClient docker;
     private final String instanceId;
     private final String version;
+    private volatile String filteredNetwork;
 
     Containers(DockerClient docker, String instanceId, String version) {
         this.docker = docker;
         this.instanceId = instanceId;
         this.version = version;
+    }
+
+    /** The Docker network that {@code filtered} containers join (null: none configured). */
+    void filteredNetwork(String name) {
+        this.filteredNetwork = name;
     }
 
     /** Labels and ownership of a container. */
@@ -74,10 +80,18 @@ public final class Containers {
             labels.put("io.isol8.principal", owner.principal());
         }
         labels.put("io.isol8.version", version);
-        return hardened(docker, s, "isol8-" + owner.kind() + "-" + HexFormat.of().formatHex(randomBytes()), labels,
-                executor)
-                .exec()
-                .getId();
+        CreateContainerCmd create = hardened(docker, s, "isol8-" + owner.kind() + "-"
+                + HexFormat.of().formatHex(randomBytes()), labels, executor);
+        if (s.network() == Network.FILTERED) {
+            if (filteredNetwork == null) {
+                throw new IllegalStateException("no filtered network is configured");
+            }
+            // the internal network of the egress proxy; no IPv6 inside (link-local would reach the host)
+            create.getHostConfig().withNetworkMode(filteredNetwork)
+                    .withSysctls(Map.of("net.ipv6.conf.all.disable_ipv6", "1",
+                            "net.ipv6.conf.default.disable_ipv6", "1"));
+        }
+        return create.exec().getId();
     }
 
     /** Starts a created container; if that fails, force-removes it and rethrows. */

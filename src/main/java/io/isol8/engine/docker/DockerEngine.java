@@ -5,13 +5,24 @@ import io.isol8.config.Isol8Config;
 import io.isol8.core.ContainerSettings;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
+import io.isol8.core.Cidr;
 import io.isol8.core.Language;
+import io.isol8.core.Network;
 import io.isol8.engine.Engine;
 import io.isol8.engine.Sandbox;
 import io.isol8.engine.Telemetry;
+import io.isol8.engine.egress.AddressRules;
+import io.isol8.engine.egress.CodeFetcher;
+import io.isol8.engine.egress.Dialer;
+import io.isol8.engine.egress.EgressLimits;
+import io.isol8.engine.egress.EgressProxy;
+import io.isol8.engine.egress.Grant;
+import io.isol8.engine.egress.Resolver;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,6 +55,11 @@ public final class DockerEngine implements Engine {
     private final Isol8Config.Executor executor;
     /** The agent channel of every live container this engine started with the agent executor. */
     private final Map<String, AgentChannel> channels = new ConcurrentHashMap<>();
+    /** The filtered network and its proxy; null when {@code limits.allowedNetworks} does not list it. */
+    private final FilteredNetwork filtered;
+    /** The egress grant of every live filtered container. */
+    private final Map<String, Grant> grants = new ConcurrentHashMap<>();
+    private final Optional<CodeFetcher> codeFetcher;
     private volatile boolean swept;
     private volatile boolean closed;
     private volatile int hostCpus;
@@ -57,6 +73,15 @@ public final class DockerEngine implements Engine {
      * @param telemetry  receives pool, container and error events
      */
     public DockerEngine(Isol8Config config, String instanceId, String version, Telemetry telemetry) {
+        this(config, instanceId, version, telemetry, Resolver.SYSTEM, Dialer.TCP);
+    }
+
+    /**
+     * The same with the egress proxy's resolver and dialer (tests name their own upstreams and record what would
+     * leave the machine).
+     */
+    public DockerEngine(Isol8Config config, String instanceId, String version, Telemetry telemetry,
+                        Resolver resolver, Dialer dialer) {
         this.config = config;
         this.telemetry = telemetry;
         this.executor = config.engine().executor();
@@ -81,6 +106,31 @@ public final class DockerEngine implements Engine {
             sizes.put(r, config.pool().sizeOf(r));
         }
         this.pool = new WarmPool(sizes, this::createWarm, this::discard);
+        this.filtered = config.limits().allowedNetworks().contains(Network.FILTERED)
+                ? new FilteredNetwork(docker, instanceId, endpoint.startsWith("unix://"),
+                egressProxy(config, telemetry, resolver, dialer), 0)
+                : null;
+        this.containers.filteredNetwork(filtered == null ? null : filtered.name());
+        Isol8Config.RemoteCode remote = config.remoteCode();
+        this.codeFetcher = remote.enabled()
+                ? Optional.of(new CodeFetcher(AddressRules.of(config.network().allowPrivate().stream()
+                .map(c -> Cidr.parse(c).orElseThrow()).toList()), remote.allowedHosts(), remote.allowInsecure(),
+                remote.maxCodeBytes(), remote.fetchTimeoutMs(), resolver, dialer))
+                : Optional.empty();
+    }
+
+    @Override
+    public Optional<CodeFetcher> codeFetcher() {
+        return codeFetcher;
+    }
+
+    private static EgressProxy egressProxy(Isol8Config config, Telemetry telemetry, Resolver resolver, Dialer dialer) {
+        Isol8Config.Egress n = config.network();
+        EgressLimits limits = new EgressLimits(n.maxConnections(), n.maxBytes(), (int) n.connectTimeoutMs(),
+                (int) n.idleTimeoutMs(), (int) n.headerTimeoutMs(), n.maxTotalConnections(), 1000);
+        List<Cidr> allowPrivate = n.allowPrivate().stream().map(c -> Cidr.parse(c).orElseThrow()).toList();
+        return new EgressProxy(limits, AddressRules.of(allowPrivate), config.limits().allowedHosts(), resolver,
+                dialer, telemetry);
     }
 
     /** The container settings of a request that overrides nothing. */
@@ -99,6 +149,7 @@ public final class DockerEngine implements Engine {
                     swept = true;
                     hostCpus();
                     pool.start();
+                    prepareFiltered();
                     return;
                 } catch (RuntimeException e) {
                     LOG.warning("Docker engine not reachable at " + endpoint + "; retrying in 5 s");
@@ -110,6 +161,21 @@ public final class DockerEngine implements Engine {
                 }
             }
         });
+    }
+
+    /**
+     * Sets up the filtered network ahead of its first request, so a host where it cannot work says so at start-up
+     * (requests then get 503 with the same reason; nothing else is affected).
+     */
+    private void prepareFiltered() {
+        if (filtered == null) {
+            return;
+        }
+        try {
+            filtered.ensure();
+        } catch (RuntimeException e) {
+            LOG.warning("the filtered network is not available: " + e.getMessage());
+        }
     }
 
     @Override
@@ -136,25 +202,72 @@ public final class DockerEngine implements Engine {
     }
 
     private Sandbox sandbox(String id, boolean removeOnClose) {
-        return new DockerSandbox(id, spawner(id), maxFileBytes(), this::discard, removeOnClose, () -> { });
+        Grant grant = grants.get(id);
+        DockerSandbox sandbox = new DockerSandbox(id, spawner(id), maxFileBytes(), this::discard, removeOnClose,
+                () -> { });
+        return grant == null ? sandbox : new FilteredSandbox(sandbox, grant, removeOnClose);
     }
 
     /** How programs start in container {@code id}: over its agent channel, or one docker exec each. */
     private Spawner spawner(String id) {
+        Spawner spawner;
         if (executor == Isol8Config.Executor.EXEC) {
-            return new ExecSpawner(id, execs);
+            spawner = new ExecSpawner(id, execs);
+        } else {
+            AgentChannel channel = channels.get(id);
+            spawner = new AgentSpawner(channel != null ? channel : AgentChannel.gone(id));
         }
-        AgentChannel channel = channels.get(id);
-        return new AgentSpawner(channel != null ? channel : AgentChannel.gone(id));
+        return grants.containsKey(id) ? new ProxiedSpawner(spawner, filtered.ensure().env()) : spawner;
     }
 
     /** Creates and starts a container on the request path; Docker's failures become 503s. */
     private String create(ContainerSettings settings, Containers.Owner owner) {
+        if (settings.network() == Network.FILTERED) {
+            return createFiltered(settings, owner);
+        }
         try {
             return timedCreate(settings, owner);
         } catch (RuntimeException e) {
             throw failures.creating(settings.image(), owner.runtime(), e);
         }
+    }
+
+    /**
+     * A container on the filtered network whose address holds an egress grant with the settings' filter before any
+     * program runs. Without the network, the proxy or the grant there is no container (fails closed).
+     */
+    private String createFiltered(ContainerSettings settings, Containers.Owner owner) {
+        if (filtered == null) {
+            throw new Isol8Exception.BadRequest("options.network \"filtered\" is not allowed by this server");
+        }
+        try {
+            filtered.ensure();
+        } catch (Isol8Exception e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw failures.engine("network", e);
+        }
+        String id;
+        try {
+            id = timedCreate(settings, owner);
+        } catch (RuntimeException e) {
+            throw failures.creating(settings.image(), owner.runtime(), e);
+        }
+        try {
+            InetAddress address = filtered.addressOf(id);
+            // Docker gave this address to the new container, so any other holder of it has stopped: its grant is stale
+            grants.entrySet().stream().filter(e -> e.getValue().client().equals(address)).map(Map.Entry::getKey)
+                    .toList().forEach(this::discard);
+            grants.put(id, egress().grant(address, settings.filter()));
+            return id;
+        } catch (RuntimeException e) {
+            discard(id);
+            throw e instanceof Isol8Exception ? e : failures.engine("inspect", e);
+        }
+    }
+
+    private EgressProxy egress() {
+        return filtered.proxy();
     }
 
     private String timedCreate(ContainerSettings settings, Containers.Owner owner) {
@@ -200,6 +313,10 @@ public final class DockerEngine implements Engine {
 
     @Override
     public void discard(String containerId) {
+        Grant grant = grants.remove(containerId);
+        if (grant != null) {
+            grant.close();
+        }
         AgentChannel channel = channels.remove(containerId);
         if (channel != null) {
             channel.close();
@@ -328,6 +445,11 @@ public final class DockerEngine implements Engine {
         reaper.close();
         channels.values().forEach(AgentChannel::close);
         channels.clear();
+        grants.values().forEach(Grant::close);
+        grants.clear();
+        if (filtered != null) {
+            filtered.close();
+        }
         closeClient();
     }
 }
