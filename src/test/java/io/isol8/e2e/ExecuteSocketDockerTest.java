@@ -300,8 +300,8 @@ class ExecuteSocketDockerTest {
     @Test
     void ctrlCInATerminalInterruptsTheForegroundProgram() throws Exception {
         try (WsClient ws = open()) {
-            ws.send(execute("bash", "sleep 30; echo after=$?", "", PTY));
-            ws.nextContaining("started", 60_000);
+            ws.send(execute("bash", "echo ready; sleep 30; echo after=$?", "", PTY));
+            stdoutUntil(ws, "ready", 60_000);
             ws.send("{\"type\":\"stdin\",\"data\":\"\\u0003\"}");
             List<String> frames = ws.untilClose(10_000);
             assertThat(last(frames)).isEqualTo("{\"type\":\"exit\",\"data\":\"130\",\"phase\":\"code\"}");
