@@ -38,7 +38,7 @@
 #ifndef AGENT_VERSION
 #define AGENT_VERSION "1.2.0"   /* 1.2.0: terminals (stdinMode 2, resize) */
 #endif
-#define PROTOCOL_VERSION 1
+#define PROTOCOL_VERSION 2      /* 2: put, get, outputs, removeAfter, terminals */
 #define MAX_RUNS 4
 #define STDIN_CAP (256 * 1024)        /* the server's stdin credit per run */
 #define OUT_DATA_LIMIT (256 * 1024)   /* output frames held before the pipes stop being read */

@@ -28,7 +28,7 @@ RUN set -eu; missing=""; \
 COPY isol8-agent /usr/local/bin/isol8-agent
 RUN set -eu; chown 0:0 /usr/local/bin/isol8-agent; chmod 0755 /usr/local/bin/isol8-agent; \
     /usr/local/bin/isol8-agent --version
-LABEL io.isol8.agent=1
+LABEL io.isol8.agent=2
 
 WORKDIR /sandbox
 ENTRYPOINT ["/usr/bin/tini", "--"]

@@ -299,7 +299,7 @@ def only_agent_left(a):
 # ---- tests ----------------------------------------------------------------------------------------
 
 def test_hello(a):
-    assert a.version == 1, a.version
+    assert a.version == 2, a.version
     assert a.cgroup in (1, 2), a.cgroup
     assert a.agent_version
 

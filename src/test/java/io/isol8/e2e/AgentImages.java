@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Runtime images that carry the agent, for the agent executor's tests: an image built by {@code isol8 setup} with
- * the agent (label {@code io.isol8.agent=1}) is used as it is; an older one gets a thin test layer with the agent
+ * the agent (label {@code io.isol8.agent=2}, the protocol version) is used as it is; an older one gets a thin test layer with the agent
  * binary of this checkout ({@code agent/build/isol8-agent}, or {@code -Disol8.it.agentBinary=PATH}), tagged
  * {@code isol8-agent-test:<runtime>}. {@code -Disol8.it.forceAgent=NAME} layers the checkout's agent over every image, as
  * {@code NAME:<runtime>}, to test an agent change before the images are rebuilt.
@@ -37,7 +37,7 @@ final class AgentImages {
         String label = DockerServer.docker("image", "inspect", "--format", "{{index .Config.Labels \"io.isol8.agent\"}}",
                 image);
         String forced = System.getProperty("isol8.it.forceAgent", "");
-        if (forced.isEmpty() && label.equals("1") || label.contains("No such image")) {
+        if (forced.isEmpty() && label.equals("2") || label.contains("No such image")) {
             return image;
         }
         String prior = BUILT.get(image);
@@ -56,7 +56,7 @@ final class AgentImages {
                     java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.writeString(dir.resolve("Dockerfile"), "FROM " + image + "\n"
                     + "COPY isol8-agent /usr/local/bin/isol8-agent\n"
-                    + "LABEL io.isol8.agent=1\n");
+                    + "LABEL io.isol8.agent=2\n");
             String tag = (forced.isEmpty() ? "isol8-agent-test" : forced) + ":" + runtime;
             String out = DockerServer.docker("build", "-q", "-t", tag, dir.toString());
             if (!out.contains("sha256:")) {

@@ -19,7 +19,7 @@ public final class Frames {
     /** Largest value of the length field (type + id + payload). */
     public static final int MAX_LENGTH = MAX_PAYLOAD + 5;
     /** The protocol version this codec speaks. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     static final int RUN = 0x01, STDIN = 0x02, STDIN_END = 0x03, SIGNAL = 0x04, KILL_ALL = 0x05, STATS_REQ = 0x06,
             PUT = 0x07, PUT_END = 0x08, GET = 0x09, OUTPUTS = 0x0A, RESIZE = 0x0B;

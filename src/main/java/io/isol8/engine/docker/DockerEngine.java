@@ -340,9 +340,10 @@ public final class DockerEngine implements Engine {
 
     @Override
     public Optional<String> imageProblem() {
-        return probe.agentMissing().map(image -> "Image " + image + " has no isol8-agent (label "
-                + Containers.AGENT_LABEL + "), which engine.executor: agent needs. Run `isol8 setup` to rebuild the "
-                + "images, or set engine.executor: exec.");
+        return probe.agentMissing().map(image -> "Image " + image + " has no isol8-agent of protocol "
+                + io.isol8.engine.agent.Frames.VERSION + " (label " + Containers.AGENT_LABEL + "="
+                + io.isol8.engine.agent.Frames.VERSION + "), which engine.executor: agent needs. Run `isol8 setup` "
+                + "to rebuild the images, or set engine.executor: exec.");
     }
 
     @Override

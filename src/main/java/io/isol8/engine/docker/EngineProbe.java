@@ -6,6 +6,7 @@ import io.isol8.config.Isol8Config;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
 import io.isol8.core.Language;
+import io.isol8.engine.agent.Frames;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -76,7 +77,7 @@ final class EngineProbe {
                     Optional<Map<String, String>> labels = labels(configured.of(r));
                     found.put(r, labels.isPresent());
                     if (withoutAgent == null && agentNeeded && labels.isPresent()
-                            && !"1".equals(labels.get().get(Containers.AGENT_LABEL))) {
+                            && !Integer.toString(Frames.VERSION).equals(labels.get().get(Containers.AGENT_LABEL))) {
                         withoutAgent = configured.of(r);
                     }
                 }
