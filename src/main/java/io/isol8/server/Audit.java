@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -195,7 +196,7 @@ final class Audit implements AutoCloseable {
             n.put("stderrBytes", o == null ? 0 : o.stderrBytes());
             n.put("truncated", o != null && call != null && (o.stdoutBytes() > call.spec().maxOutputBytes()
                     || o.stderrBytes() > call.spec().maxOutputBytes()));
-            n.putArray("networkLogs");
+            ResultJson.networkLogs(n.putArray("networkLogs"), o == null ? List.of() : o.networkLogs());
             if (config.includeCode() && call != null) {
                 n.put("code", switch (call.spec().source()) {
                     case Source.Code c -> c.text();

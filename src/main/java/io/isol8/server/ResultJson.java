@@ -12,6 +12,7 @@ import io.isol8.engine.RunOutcome.FailedPhase;
 
 import java.time.Instant;
 import java.util.Base64;
+import java.util.List;
 
 /** Builds the buffered result object of api.md §7.1 (field order is normative). */
 final class ResultJson {
@@ -70,22 +71,26 @@ final class ResultJson {
                 .put("networkBytesOut", u.networkBytesOut())
                 .put("cpuMs", u.cpuMs()));
         if (spec.logNetwork() && spec.container().network() == Network.FILTERED) {
-            ArrayNode logs = json.putArray("networkLogs");
-            for (NetworkLogEntry e : outcome.networkLogs()) {
-                ObjectNode entry = logs.addObject();
-                entry.put("timestamp", Json.timestamp(e.timestamp()));
-                entry.put("method", e.method());
-                entry.put("host", e.host());
-                if (e.path().isPresent()) {
-                    entry.put("path", e.path().get());
-                } else {
-                    entry.putNull("path");
-                }
-                entry.put("action", e.action());
-                entry.put("durationMs", e.durationMs());
-            }
+            networkLogs(json.putArray("networkLogs"), outcome.networkLogs());
         }
         return json;
+    }
+
+    /** Appends isol8 0.20's {@code networkLogs} entries to {@code logs}. */
+    static void networkLogs(ArrayNode logs, List<NetworkLogEntry> entries) {
+        for (NetworkLogEntry e : entries) {
+            ObjectNode entry = logs.addObject();
+            entry.put("timestamp", Json.timestamp(e.timestamp()));
+            entry.put("method", e.method());
+            entry.put("host", e.host());
+            if (e.path().isPresent()) {
+                entry.put("path", e.path().get());
+            } else {
+                entry.putNull("path");
+            }
+            entry.put("action", e.action());
+            entry.put("durationMs", e.durationMs());
+        }
     }
 
     private static String truncation(long total, long max) {

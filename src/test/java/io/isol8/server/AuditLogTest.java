@@ -92,6 +92,21 @@ class AuditLogTest {
     }
 
     @Test
+    void theEgressProxysConnectionsAreInTheRecord() throws Exception {
+        start(false, false, "", false);
+        HttpResponse<String> r = server.post("/execute",
+                FakeServer.body("connect:api.example.com\nblocked:metadata.internal\nout:done", "", ""));
+        assertEquals(200, r.statusCode());
+        JsonNode logs = records(1).get(0).get("networkLogs");
+        assertEquals(2, logs.size(), logs.toString());
+        assertEquals("api.example.com", logs.get(0).get("host").asText());
+        assertEquals("ALLOW", logs.get(0).get("action").asText());
+        assertEquals("metadata.internal", logs.get(1).get("host").asText());
+        assertEquals("BLOCK", logs.get(1).get("action").asText());
+        assertTrue(logs.get(1).get("path").isNull());
+    }
+
+    @Test
     void streamRunsDisconnectsAndRejectedRequestsAreRecorded() throws Exception {
         start(false, false, "", false);
         assertEquals(200, server.stream(FakeServer.body("out:streamed", "", "")).statusCode());

@@ -3,6 +3,7 @@ package io.isol8.server;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception;
 import io.isol8.core.Language;
+import io.isol8.core.NetworkLogEntry;
 import io.isol8.core.Source;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.ContainerGoneException;
@@ -248,8 +249,14 @@ final class FakeEngine implements Engine {
                     read.put(path, content);
                 }
             }
+            // "connect:HOST" / "blocked:HOST": a connection the egress proxy allowed / refused
+            java.util.List<NetworkLogEntry> connections = script.lines()
+                    .filter(l -> l.startsWith("connect:") || l.startsWith("blocked:"))
+                    .map(l -> new NetworkLogEntry(java.time.Instant.now(), "CONNECT", l.substring(8), Optional.empty(),
+                            l.startsWith("connect:"), 3, Optional.empty()))
+                    .toList();
             return new RunOutcome(code.exit, code.ending == Ending.TIMED_OUT ? spec.timeoutMs() : ms, code.ending,
-                    Optional.empty(), "", "", read, out.totalBytes(), err.totalBytes());
+                    Optional.empty(), "", "", read, out.totalBytes(), err.totalBytes()).withNetworkLogs(connections);
         }
 
         private record Played(int exit, Ending ending) {
