@@ -232,7 +232,12 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
             String mirror = mirror(runtime);
             if (!mirror.isEmpty()) {
                 switch (runtime) {
-                    case PYTHON -> env.put("PIP_INDEX_URL", mirror);
+                    case PYTHON -> {
+                        env.put("PIP_INDEX_URL", mirror);
+                        if (mirror.startsWith("http:")) { // the operator chose plain HTTP; pip would ignore the index
+                            mirrorHost(runtime).ifPresent(h -> env.put("PIP_TRUSTED_HOST", h));
+                        }
+                    }
                     case BUN -> {
                         env.put("NPM_CONFIG_REGISTRY", mirror);
                         env.put("BUN_CONFIG_REGISTRY", mirror);

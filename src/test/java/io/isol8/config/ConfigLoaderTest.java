@@ -425,7 +425,7 @@ class ConfigLoaderTest {
         assertEquals(Isol8Config.Packages.BUILT_IN.registries().get(Language.NODE), p.registries().get(Language.NODE));
         assertEquals(List.of("^pypi\\.internal$", "^\\Q10.0.0.5\\E$"), p.hostPatterns(Language.PYTHON));
         assertEquals(Optional.of("npm.internal"), p.mirrorHost(Language.BUN));
-        assertEquals(Map.of("PIP_INDEX_URL", "http://10.0.0.5:8080/simple", "PIP_CERT", Isol8Config.Packages.CA_PATH,
+        assertEquals(Map.of("PIP_INDEX_URL", "http://10.0.0.5:8080/simple", "PIP_TRUSTED_HOST", "10.0.0.5", "PIP_CERT", Isol8Config.Packages.CA_PATH,
                 "SSL_CERT_FILE", Isol8Config.Packages.CA_PATH, "NODE_EXTRA_CA_CERTS", Isol8Config.Packages.CA_PATH,
                 "DENO_CERT", Isol8Config.Packages.CA_PATH, "NPM_CONFIG_CAFILE", Isol8Config.Packages.CA_PATH),
                 p.env(Language.PYTHON));

@@ -51,7 +51,7 @@ final class DockerServer implements AutoCloseable {
         Isol8Config c = new Isol8Config(config.port(), instanceId, config.maxConcurrent(), config.maxQueued(),
                 config.queueTimeoutMs(), config.defaults(), config.limits(), config.cleanup(), config.pool(),
                 images, config.docker(), config.auth(), config.source(), config.engine(), config.quotas(), config.audit(),
-                config.network(), config.remoteCode());
+                config.network(), config.remoteCode(), config.packages());
         Metrics metrics = new Metrics();
         this.engine = new DockerEngine(c, instanceId, "1.0.0", metrics, resolver, dialer);
         engine.start();
