@@ -41,7 +41,7 @@ class OpenApiTest {
     /** api.md §7.1, in order. */
     private static final List<String> RESULT_FIELDS = List.of("stdout", "stderr", "exitCode", "durationMs",
             "truncated", "executionId", "runtime", "timestamp", "containerId", "timedOut", "oomKilled",
-            "stdoutTruncated", "stderrTruncated", "files", "resourceUsage", "networkLogs");
+            "stdoutTruncated", "stderrTruncated", "files", "resourceUsage", "networkLogs", "installMs");
 
     /** The request examples of api.md §7.3 that the document must carry for {@code POST /execute}. */
     private static final Set<String> REQUIRED_EXECUTE_EXAMPLES = Set.of("plainRun", "stdinFilesOutputPaths", "cmd",
