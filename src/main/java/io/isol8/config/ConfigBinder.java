@@ -39,7 +39,8 @@ final class ConfigBinder {
                 pool(root.section("pool")), ImageKeys.read(root.section("images")), docker(root.section("docker")),
                 auth(root.section("auth")), source, engine(root.section("engine")), quotas(root.section("quotas")),
                 audit(root.section("audit")), EgressKeys.read(root.section("network"), BUILT_IN.network()),
-                EgressKeys.remoteCode(root.section("remoteCode"), BUILT_IN.remoteCode()));
+                EgressKeys.remoteCode(root.section("remoteCode"), BUILT_IN.remoteCode()),
+                PackageKeys.read(root.section("packages"), BUILT_IN.packages()));
         root.finish();
         return config;
     }

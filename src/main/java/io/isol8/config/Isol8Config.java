@@ -19,11 +19,21 @@ import java.util.Set;
  * @param audit          {@code audit.*}: the audit log of executions and key events
  * @param network        {@code network.*}: the egress proxy of the {@code filtered} network
  * @param remoteCode     {@code remoteCode.*}: whether and how the server fetches {@code request.codeUrl}
+ * @param packages       {@code packages.*}: where package installs may go and which mirrors they use
  */
 public record Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
                           Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
                           Docker docker, Auth auth, String source, Engine engine, Quotas quotas, Audit audit,
-                          Egress network, RemoteCode remoteCode) {
+                          Egress network, RemoteCode remoteCode, Packages packages) {
+
+    /** A configuration with the built-in {@code packages.*} keys. */
+    public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
+                       Defaults defaults, Limits limits, Cleanup cleanup, Pool pool, Images images,
+                       Docker docker, Auth auth, String source, Engine engine, Quotas quotas, Audit audit,
+                       Egress network, RemoteCode remoteCode) {
+        this(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup, pool, images,
+                docker, auth, source, engine, quotas, audit, network, remoteCode, Packages.BUILT_IN);
+    }
 
     /** A configuration with the built-in {@code network.*} and {@code remoteCode.*} keys. */
     public Isol8Config(int port, String instanceId, int maxConcurrent, int maxQueued, long queueTimeoutMs,
@@ -69,31 +79,38 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
     /** The same configuration with another {@code engine.executor}. */
     public Isol8Config withExecutor(Executor executor) {
         return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
-                pool, images, docker, auth, source, new Engine(executor), quotas, audit, network, remoteCode);
+                pool, images, docker, auth, source, new Engine(executor), quotas, audit, network, remoteCode,
+                packages);
     }
 
     /** The same configuration with other {@code auth.*}, {@code quotas.*} and {@code audit.*} keys. */
     public Isol8Config withTenancy(Auth auth, Quotas quotas, Audit audit) {
         return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
-                pool, images, docker, auth, source, engine, quotas, audit, network, remoteCode);
+                pool, images, docker, auth, source, engine, quotas, audit, network, remoteCode, packages);
     }
 
     /** The same configuration with other {@code limits}. */
     public Isol8Config withLimits(Limits other) {
         return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, other, cleanup,
-                pool, images, docker, auth, source, engine, quotas, audit, network, remoteCode);
+                pool, images, docker, auth, source, engine, quotas, audit, network, remoteCode, packages);
     }
 
     /** The same configuration with other {@code network.*} keys. */
     public Isol8Config withNetwork(Egress other) {
         return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
-                pool, images, docker, auth, source, engine, quotas, audit, other, remoteCode);
+                pool, images, docker, auth, source, engine, quotas, audit, other, remoteCode, packages);
     }
 
     /** The same configuration with other {@code remoteCode.*} keys. */
     public Isol8Config withRemoteCode(RemoteCode other) {
         return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
-                pool, images, docker, auth, source, engine, quotas, audit, network, other);
+                pool, images, docker, auth, source, engine, quotas, audit, network, other, packages);
+    }
+
+    /** The same configuration with other {@code packages.*} keys. */
+    public Isol8Config withPackages(Packages other) {
+        return new Isol8Config(port, instanceId, maxConcurrent, maxQueued, queueTimeoutMs, defaults, limits, cleanup,
+                pool, images, docker, auth, source, engine, quotas, audit, network, remoteCode, other);
     }
 
     /**
@@ -173,6 +190,79 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
 
         public Egress {
             allowPrivate = List.copyOf(allowPrivate);
+        }
+    }
+
+    /**
+     * {@code packages.*}: what the install phase may reach and which mirrors its installers use.
+     *
+     * @param registries     per runtime, host patterns the egress proxy also allows during the install phase
+     * @param pythonIndexUrl {@code packages.python.indexUrl}: pip's index (empty: pip's own default)
+     * @param npmRegistry    {@code packages.npm.registry}: the npm registry of node and bun (empty: the default)
+     * @param denoNpmRegistry {@code packages.deno.npmRegistry}: the npm registry of deno's {@code npm:} specifiers
+     * @param caFile         a PEM bundle the installers trust instead of the image's (empty: the image's)
+     */
+    public record Packages(Map<Language, List<String>> registries, String pythonIndexUrl, String npmRegistry,
+                           String denoNpmRegistry, String caFile) {
+        /** Where the container finds {@link #caFile()} during the install phase. */
+        public static final String CA_PATH = "/tmp/.isol8/install-ca.pem";
+        public static final Packages BUILT_IN = new Packages(Map.of(
+                Language.PYTHON, List.of("^pypi\\.org$", "^files\\.pythonhosted\\.org$"),
+                Language.NODE, List.of("^registry\\.npmjs\\.org$"),
+                Language.BUN, List.of("^registry\\.npmjs\\.org$"),
+                Language.DENO, List.of("^registry\\.npmjs\\.org$", "^jsr\\.io$")), "", "", "", "");
+
+        public Packages {
+            registries = Map.copyOf(registries);
+        }
+
+        /** The mirror URL the installer of {@code runtime} uses; empty for its default. */
+        public String mirror(Language runtime) {
+            return switch (runtime) {
+                case PYTHON -> pythonIndexUrl;
+                case NODE, BUN -> npmRegistry;
+                case DENO -> denoNpmRegistry;
+                case BASH -> "";
+            };
+        }
+
+        /** The installer's environment for {@code runtime}: its mirror and the CA bundle, as configured. */
+        public Map<String, String> env(Language runtime) {
+            Map<String, String> env = new java.util.LinkedHashMap<>();
+            String mirror = mirror(runtime);
+            if (!mirror.isEmpty()) {
+                switch (runtime) {
+                    case PYTHON -> env.put("PIP_INDEX_URL", mirror);
+                    case BUN -> {
+                        env.put("NPM_CONFIG_REGISTRY", mirror);
+                        env.put("BUN_CONFIG_REGISTRY", mirror);
+                    }
+                    default -> env.put("NPM_CONFIG_REGISTRY", mirror);
+                }
+            }
+            if (!caFile.isEmpty()) {
+                for (String name : List.of("PIP_CERT", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "DENO_CERT",
+                        "NPM_CONFIG_CAFILE")) {
+                    env.put(name, CA_PATH);
+                }
+            }
+            return env;
+        }
+
+        /** The host patterns the install phase of {@code runtime} may also reach: registries, then the mirror's host. */
+        public List<String> hostPatterns(Language runtime) {
+            List<String> patterns = new java.util.ArrayList<>(registries.getOrDefault(runtime, List.of()));
+            mirrorHost(runtime).ifPresent(h -> patterns.add("^" + java.util.regex.Pattern.quote(h) + "$"));
+            return patterns;
+        }
+
+        /** The host of the configured mirror of {@code runtime}, lowercase. */
+        public Optional<String> mirrorHost(Language runtime) {
+            String mirror = mirror(runtime);
+            if (mirror.isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.ofNullable(java.net.URI.create(mirror).getHost()).map(h -> h.toLowerCase(java.util.Locale.ROOT));
         }
     }
 
