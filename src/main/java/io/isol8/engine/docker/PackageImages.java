@@ -163,7 +163,7 @@ public final class PackageImages {
     }
 
     /** {@code repo} → {@code repo:latest}; a reference with a tag or digest stays as it is. */
-    static String withTag(String reference) {
+    public static String withTag(String reference) {
         int slash = reference.lastIndexOf('/');
         int colon = reference.lastIndexOf(':');
         return reference.contains("@") || colon > slash ? reference : reference + ":latest";
