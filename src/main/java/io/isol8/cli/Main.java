@@ -74,7 +74,7 @@ public final class Main {
     }
 
     /** Runs a command; returns the exit code, or -1 when a server keeps running. */
-    static int run(String[] argv, Map<String, String> env, PrintStream out, PrintStream err) {
+    public static int run(String[] argv, Map<String, String> env, PrintStream out, PrintStream err) {
         Args args;
         try {
             args = Args.parse(argv);
