@@ -34,6 +34,16 @@ final class ObservedSink implements OutputSink {
     }
 
     @Override
+    public void installStarted() {
+        sink.installStarted();
+    }
+
+    @Override
+    public void installEnded(long millis, int exitCode) {
+        sink.installEnded(millis, exitCode);
+    }
+
+    @Override
     public void setupSucceeded() {
         sink.setupSucceeded();
     }

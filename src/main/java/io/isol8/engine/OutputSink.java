@@ -18,6 +18,14 @@ public interface OutputSink {
     /** The stream went over its cap; called at most once per stream per execution. */
     void truncated(StreamKind stream, Phase phase);
 
+    /** The package install phase begins. */
+    default void installStarted() {
+    }
+
+    /** The package install phase ended after {@code millis} with {@code exitCode} (137 on a timeout). */
+    default void installEnded(long millis, int exitCode) {
+    }
+
     /** The setup script exited 0; the code phase follows. */
     default void setupSucceeded() {
     }

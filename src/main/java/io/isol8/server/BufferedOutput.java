@@ -13,6 +13,8 @@ final class BufferedOutput implements OutputSink {
     final StringBuilder stderr = new StringBuilder();
     boolean stdoutTruncated;
     boolean stderrTruncated;
+    /** Wall time of the package install phase, or -1 when none ran. */
+    long installMs = -1;
 
     @Override
     public void output(StreamKind stream, Phase phase, String text) {
@@ -26,6 +28,11 @@ final class BufferedOutput implements OutputSink {
         } else {
             stderrTruncated = true;
         }
+    }
+
+    @Override
+    public void installEnded(long millis, int exitCode) {
+        installMs = millis;
     }
 
     @Override

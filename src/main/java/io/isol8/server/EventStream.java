@@ -104,6 +104,17 @@ final class EventStream implements OutputSink, RunEndings.Target, AutoCloseable 
         event(stream.wireName(), "\n--- OUTPUT TRUNCATED (limit: " + maxOutputBytes + " bytes) ---\n", phase);
     }
 
+    /** An SSE comment (clients skip it, api.md §8.2): the install phase is not a phase of the event grammar. */
+    @Override
+    public void installStarted() {
+        comment(": install started\n\n");
+    }
+
+    @Override
+    public void installEnded(long millis, int exitCode) {
+        comment(": install ended exitCode=" + exitCode + " installMs=" + millis + "\n\n");
+    }
+
     @Override
     public void setupSucceeded() {
         exit("0", Phase.SETUP);
@@ -145,6 +156,10 @@ final class EventStream implements OutputSink, RunEndings.Target, AutoCloseable 
             json.put("phase", phase.wireName());
         }
         write(("data: " + Json.string(json) + "\n\n").getBytes(StandardCharsets.UTF_8), phase);
+    }
+
+    private void comment(String frame) {
+        write(frame.getBytes(StandardCharsets.US_ASCII), null);
     }
 
     private void write(byte[] frame, Phase phase) {

@@ -73,6 +73,9 @@ final class ResultJson {
         if (spec.logNetwork() && spec.container().network() == Network.FILTERED) {
             networkLogs(json.putArray("networkLogs"), outcome.networkLogs());
         }
+        if (out.installMs >= 0) {
+            json.put("installMs", out.installMs);
+        }
         return json;
     }
 

@@ -33,6 +33,18 @@ final class TeeSink implements OutputSink {
     }
 
     @Override
+    public void installStarted() {
+        copy.installStarted();
+        client.installStarted();
+    }
+
+    @Override
+    public void installEnded(long millis, int exitCode) {
+        copy.installEnded(millis, exitCode);
+        client.installEnded(millis, exitCode);
+    }
+
+    @Override
     public void setupSucceeded() {
         copy.setupSucceeded();
         client.setupSucceeded();

@@ -412,6 +412,37 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void packageKeysBindAndAreChecked() throws IOException {
+        assertEquals(Isol8Config.Packages.BUILT_IN, load("port: 3000\n").packages());
+        assertEquals(Isol8Config.Packages.BUILT_IN, ConfigLoader.load(Optional.of(Path.of("config", "isol8.yaml")))
+                .packages());
+        Path ca = Files.writeString(dir.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+        Isol8Config.Packages p = load("packages:\n  registries:\n    python: ['^pypi\\.internal$']\n    deno:\n"
+                + "  python:\n    indexUrl: http://10.0.0.5:8080/simple\n  npm:\n    registry: https://npm.internal/\n"
+                + "  deno:\n    npmRegistry: https://npm.internal/deno/\n  caFile: " + ca + "\n").packages();
+        assertEquals(List.of("^pypi\\.internal$"), p.registries().get(Language.PYTHON));
+        assertEquals(List.of(), p.registries().get(Language.DENO));
+        assertEquals(Isol8Config.Packages.BUILT_IN.registries().get(Language.NODE), p.registries().get(Language.NODE));
+        assertEquals(List.of("^pypi\\.internal$", "^\\Q10.0.0.5\\E$"), p.hostPatterns(Language.PYTHON));
+        assertEquals(Optional.of("npm.internal"), p.mirrorHost(Language.BUN));
+        assertEquals(Map.of("PIP_INDEX_URL", "http://10.0.0.5:8080/simple", "PIP_CERT", Isol8Config.Packages.CA_PATH,
+                "SSL_CERT_FILE", Isol8Config.Packages.CA_PATH, "NODE_EXTRA_CA_CERTS", Isol8Config.Packages.CA_PATH,
+                "DENO_CERT", Isol8Config.Packages.CA_PATH, "NPM_CONFIG_CAFILE", Isol8Config.Packages.CA_PATH),
+                p.env(Language.PYTHON));
+        assertEquals("https://npm.internal/deno/", p.env(Language.DENO).get("NPM_CONFIG_REGISTRY"));
+        assertEquals(List.of(invalid("packages.python.indexUrl = \"file:///srv/simple\" (expected an http:// or "
+                        + "https:// URL with a host, such as https://pypi.internal/simple)")),
+                problems("packages:\n  python:\n    indexUrl: file:///srv/simple\n"));
+        assertEquals(List.of(invalid("packages.caFile = \"/nonexistent/ca.pem\" (expected empty or the absolute path "
+                        + "of a readable PEM file)")),
+                problems("packages:\n  caFile: /nonexistent/ca.pem\n"));
+        assertEquals(List.of(invalid("packages.registries.node[0] = \"(\" (expected a regular expression of 1-256 "
+                        + "characters)")),
+                problems("packages:\n  registries:\n    node: ['(']\n"));
+        assertEquals(1, problems("packages:\n  npm:\n    mirror: https://x/\n").size());
+    }
+
+    @Test
     void networkKeysBindAndAreChecked() throws IOException {
         assertEquals(Isol8Config.Egress.BUILT_IN, load("port: 3000\n").network());
         Isol8Config c = load("network:\n  allowPrivate: [172.30.0.0/16, 'fd00::/8']\n  maxConnections: 8\n"

@@ -2,6 +2,7 @@ package io.isol8.core;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,34 +22,20 @@ class PackageSpecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "-r", "--index-url", "-e.", "git+https://github.com/x/y", "https://example.com/x.whl",
-            "http://x/y.tar.gz", "./local", "../up", "/abs/path", "~/home", "file:///etc/passwd",
-            "requests @ https://x/y.whl", "requests@https://x", "requests; python_version<'3'", "req uests",
-            "requests\t", "requests$(id)", "requests`id`", "a|b", "a&&b", "a>b;c", "pkg==1.0 ", "pkg[",
-            "pkg[extra", "pkg[]", "pkg==", ".hidden", "_private", "pkg/sub", "C:\\x", "pkg.", "pkg-", "x==1,",
-            "pkg>=1 <2", "a\nb", "name#frag", "pkg?x=1", "pkg*"})
+    @MethodSource("io.isol8.core.PackageCorpus#pythonBad")
     void pythonRefusesLocationsOptionsAndShellCharacters(String entry) {
         assertFalse(PackageSpec.valid(Language.PYTHON, entry), entry);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "-g", "--registry=http://x", "git+ssh://git@github.com/x/y.git", "github:user/repo", "user/repo",
-            "https://registry.npmjs.org/x/-/x-1.tgz", "file:../x", "./pkg", "/abs", "~/x", "lodash@github:x/y",
-            "lodash@file:../x", "lodash@http://x", "@scope", "@scope/", "@/name", "lodash@", "lodash@1 - 2",
-            "lodash@>=1 <2", "lo dash", "lodash;rm", "lodash$(id)", "lodash`id`", "lodash|x", ".lodash",
-            "_lodash", "npm:lodash", "jsr:@std/path", "lodash@1.0.0#sha", "@scope/name/extra"})
+    @MethodSource("io.isol8.core.PackageCorpus#npmBad")
     void npmRefusesLocationsOptionsAndShellCharacters(String entry) {
         assertFalse(PackageSpec.valid(Language.NODE, entry), entry);
         assertFalse(PackageSpec.valid(Language.BUN, entry), entry);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "lodash", "https://deno.land/std/path/mod.ts", "npm:", "npm:-g", "npm:github:x/y", "npm:lodash@file:x",
-            "jsr:std/path", "jsr:@std", "jsr:@Std/Path", "jsr:@std/path@ 1", "jsr:@std/path/extra", "node:fs",
-            "npm:lodash;id", "-r", "jsr:@std/path@http://x"})
+    @MethodSource("io.isol8.core.PackageCorpus#denoBad")
     void denoTakesOnlyNpmAndJsrSpecifiers(String entry) {
         assertFalse(PackageSpec.valid(Language.DENO, entry), entry);
     }

@@ -28,6 +28,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -292,6 +293,28 @@ class BadInputTest {
         for (String route : new String[]{"/execute", "/execute/stream"}) {
             HttpResponse<String> r = send("POST", route, body);
             assertRefused(r, 400, message);
+        }
+    }
+
+    /** Every bad entry of each ecosystem, alone and after a good one: 400 naming the entry, nothing runs. */
+    static Stream<Arguments> badPackageNames() {
+        Stream.Builder<Arguments> cases = Stream.builder();
+        Map<String, List<String>> corpus = Map.of("python", io.isol8.core.PackageCorpus.PYTHON_BAD,
+                "node", io.isol8.core.PackageCorpus.NPM_BAD, "bun", io.isol8.core.PackageCorpus.NPM_BAD,
+                "deno", io.isol8.core.PackageCorpus.DENO_BAD);
+        Map<String, String> good = Map.of("python", "requests", "node", "lodash", "bun", "zod", "deno", "npm:chalk");
+        corpus.forEach((runtime, entries) -> entries.forEach(entry -> cases.add(Arguments.of(runtime + " " + entry,
+                "{\"request\":{\"runtime\":\"" + runtime + "\",\"code\":\"x\",\"installPackages\":[\""
+                        + good.get(runtime) + "\"," + quote(entry) + "]},\"options\":{\"network\":\"bridge\"}}",
+                "request.installPackages entry \"" + entry + "\" is not a valid "))));
+        return cases.build();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badPackageNames")
+    void badPackageNamesAreRefusedNamingTheEntry(String label, String body, String message) throws Exception {
+        for (String route : new String[]{"/execute", "/execute/stream"}) {
+            assertRefused(send("POST", route, body), 400, message);
         }
     }
 

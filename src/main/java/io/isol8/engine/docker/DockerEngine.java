@@ -53,6 +53,7 @@ public final class DockerEngine implements Engine {
     private final Map<Language, ContainerSettings> defaults = new EnumMap<>(Language.class);
     private final Telemetry telemetry;
     private final Isol8Config.Executor executor;
+    private final Installs installs;
     /** The agent channel of every live container this engine started with the agent executor. */
     private final Map<String, AgentChannel> channels = new ConcurrentHashMap<>();
     /** The filtered network and its proxy; null when {@code limits.allowedNetworks} does not list it. */
@@ -86,6 +87,7 @@ public final class DockerEngine implements Engine {
         this.config = config;
         this.telemetry = telemetry;
         this.executor = config.engine().executor();
+        this.installs = new Installs(config.packages());
         EngineEndpoint engine = EngineEndpoint.of(config);
         this.endpoint = engine.host();
         RenewableTransport transport = engine.transport(1000);
@@ -196,7 +198,7 @@ public final class DockerEngine implements Engine {
                 return new DockerSandbox(warm.get(), spawner(warm.get()), maxFileBytes(), id -> {
                     discard(id);
                     pool.refill();
-                }, true, pool::discardIdle);
+                }, true, pool::discardIdle, installs);
             }
         }
         return sandbox(create(spec.container(), Containers.Owner.of("ephemeral", spec.runtime())), true);
@@ -258,7 +260,7 @@ public final class DockerEngine implements Engine {
     private Sandbox sandbox(String id, boolean removeOnClose) {
         Grant grant = grants.get(id);
         DockerSandbox sandbox = new DockerSandbox(id, spawner(id), maxFileBytes(), this::discard, removeOnClose,
-                () -> { });
+                () -> { }, installs);
         return grant == null ? sandbox : new FilteredSandbox(sandbox, grant, removeOnClose);
     }
 
@@ -271,7 +273,8 @@ public final class DockerEngine implements Engine {
             AgentChannel channel = channels.get(id);
             spawner = new AgentSpawner(channel != null ? channel : AgentChannel.gone(id));
         }
-        return grants.containsKey(id) ? new ProxiedSpawner(spawner, filtered.ensure().env()) : spawner;
+        Grant grant = grants.get(id);
+        return grant != null ? new ProxiedSpawner(spawner, filtered.ensure().env(), grant, installs) : spawner;
     }
 
     /** Creates and starts a container on the request path; Docker's failures become 503s. */

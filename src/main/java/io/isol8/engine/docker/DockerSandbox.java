@@ -30,10 +30,10 @@ final class DockerSandbox implements Sandbox {
      * @param onGone        runs when the container turns out to be gone (a dead warm container)
      */
     DockerSandbox(String containerId, Spawner spawner, long maxFileBytes, Consumer<String> remove,
-                  boolean removeOnClose, Runnable onGone) {
+                  boolean removeOnClose, Runnable onGone, Installs installs) {
         this.containerId = containerId;
         this.files = spawner.files(maxFileBytes);
-        this.phases = new PhaseRunner(spawner, files, () -> remove.accept(containerId));
+        this.phases = new PhaseRunner(spawner, files, () -> remove.accept(containerId), installs);
         this.remove = remove;
         this.removeOnClose = removeOnClose;
         this.onGone = onGone;

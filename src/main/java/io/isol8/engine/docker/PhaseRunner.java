@@ -1,5 +1,6 @@
 package io.isol8.engine.docker;
 
+import io.isol8.config.Isol8Config.Packages;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.Interaction;
@@ -12,10 +13,12 @@ import io.isol8.engine.RunOutcome.FailedPhase;
 import io.isol8.engine.StreamKind;
 import io.isol8.engine.agent.Message;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /**
  * Runs the phases of executions in one container (sandbox.md §1, §8, §15): install, setup and code under one
@@ -23,19 +26,22 @@ import java.util.concurrent.TimeUnit;
  * the code phase's resource usage where the {@link Spawner} can measure it.
  */
 final class PhaseRunner {
+    private static final Logger LOG = Logger.getLogger(PhaseRunner.class.getName());
     private final Spawner spawner;
     private final ContainerFiles files;
     /** The execution's input is still to be written: its first phase stages it. */
     private boolean stage;
     private final Runnable onKillFailed;
+    private final Installs installs;
     /** Kill-all failed after a timeout: the container is being removed and is not read from again. */
     private boolean discarded;
 
     /** @param onKillFailed runs when kill-all failed after a timeout: the container must not be used again */
-    PhaseRunner(Spawner spawner, ContainerFiles files, Runnable onKillFailed) {
+    PhaseRunner(Spawner spawner, ContainerFiles files, Runnable onKillFailed, Installs installs) {
         this.spawner = spawner;
         this.files = files;
         this.onKillFailed = onKillFailed;
+        this.installs = installs;
     }
 
     /**
@@ -53,8 +59,14 @@ final class PhaseRunner {
             InstallSink installed = new InstallSink();
             OutputChannel out = new OutputChannel(StreamKind.STDOUT, spec.maxOutputBytes(), secrets, installed);
             OutputChannel err = new OutputChannel(StreamKind.STDERR, spec.maxOutputBytes(), secrets, installed);
-            Spawner.Ended r = phase(spec, PhaseCommands.install(spec), "/sandbox", false, "-", env, out, err,
-                    Phase.SETUP, null, deadline, cancel);
+            sink.installStarted();
+            long start = System.nanoTime();
+            Spawner.Ended r = install(spec, env, out, err, deadline, cancel);
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            int exit = r.deadlineHit() || r.cancelled() ? 137 : r.exitCode();
+            sink.installEnded(millis, exit);
+            LOG.info(() -> "install of " + spec.installPackages().size() + " " + spec.runtime().wireName()
+                    + " package(s) took " + millis + " ms, exit code " + exit);
             if (r.exitCode() != 0) {
                 RunOutcome failed = ended(r, 0, FailedPhase.INSTALL);
                 return new RunOutcome(failed.exitCode(), 0, failed.ending(), failed.failedPhase(),
@@ -112,10 +124,30 @@ final class PhaseRunner {
         return new RunOutcome(exit, durationMs, ending, Optional.ofNullable(failed), "", "", Map.of(), 0, 0);
     }
 
+    /** The install phase: the installer with the mirrors' environment and, if configured, the CA bundle. */
+    private Spawner.Ended install(ExecutionSpec spec, List<String> env, OutputChannel out, OutputChannel err,
+                                  long deadline, CancelSignal cancel) {
+        List<String> installEnv = new ArrayList<>(env);
+        installEnv.addAll(installs.env(spec.runtime()));
+        String removeAfter = "-";
+        if (installs.ca().isPresent()) {
+            files.write(Packages.CA_PATH, installs.ca().get(), "tmpSize");
+            removeAfter = Packages.CA_PATH;
+        }
+        Spawner.Launch launch = new Spawner.Launch(spec, stage, PhaseCommands.install(spec), "/sandbox", false,
+                removeAfter, installEnv, true);
+        return launch(launch, out, err, Phase.SETUP, null, deadline, cancel);
+    }
+
     private Spawner.Ended phase(ExecutionSpec spec, List<String> command, String workdir, boolean stdin,
                                 String removeAfter, List<String> env, OutputChannel out, OutputChannel err,
                                 Phase phase, Interaction interaction, long deadline, CancelSignal cancel) {
-        Spawner.Launch launch = new Spawner.Launch(spec, stage, command, workdir, stdin, removeAfter, env);
+        return launch(new Spawner.Launch(spec, stage, command, workdir, stdin, removeAfter, env), out, err, phase,
+                interaction, deadline, cancel);
+    }
+
+    private Spawner.Ended launch(Spawner.Launch launch, OutputChannel out, OutputChannel err, Phase phase,
+                                 Interaction interaction, long deadline, CancelSignal cancel) {
         stage = false;
         try {
             return spawner.phase(launch, interaction,

@@ -3,6 +3,8 @@ package io.isol8.engine.docker;
 import io.isol8.engine.CancelSignal;
 import io.isol8.engine.Interaction;
 import io.isol8.engine.agent.Message;
+import io.isol8.engine.egress.Grant;
+import io.isol8.engine.egress.InstallWindow;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,15 +13,21 @@ import java.util.Optional;
 
 /**
  * A {@link Spawner} whose programs get the egress proxy's variables ({@code HTTP_PROXY}, …) on top of their
- * environment: the server sets them, a request's {@code env} does not replace them.
+ * environment: the server sets them, a request's {@code env} does not replace them. The package install phase
+ * runs with the sandbox's install window open ({@link Installs#open}).
  */
 final class ProxiedSpawner implements Spawner {
     private final Spawner inner;
     private final Map<String, String> proxyEnv;
+    private final Grant grant;
+    private final Installs installs;
 
-    ProxiedSpawner(Spawner inner, Map<String, String> proxyEnv) {
+    /** @param grant the sandbox's grant, whose install window the install phase opens; null: none */
+    ProxiedSpawner(Spawner inner, Map<String, String> proxyEnv, Grant grant, Installs installs) {
         this.inner = inner;
         this.proxyEnv = Map.copyOf(proxyEnv);
+        this.grant = grant;
+        this.installs = installs;
     }
 
     @Override
@@ -30,8 +38,14 @@ final class ProxiedSpawner implements Spawner {
     @Override
     public Ended phase(Launch l, Interaction interaction, ExecRunner.FrameHandler handler, long deadlineNanos,
                        CancelSignal cancel) {
-        return inner.phase(new Launch(l.spec(), l.stage(), l.command(), l.workdir(), l.programStdin(), l.removeAfter(),
-                withProxy(l.env())), interaction, handler, deadlineNanos, cancel);
+        Launch proxied = new Launch(l.spec(), l.stage(), l.command(), l.workdir(), l.programStdin(), l.removeAfter(),
+                withProxy(l.env()), l.install());
+        if (!l.install() || grant == null) {
+            return inner.phase(proxied, interaction, handler, deadlineNanos, cancel);
+        }
+        try (InstallWindow window = installs.open(grant, l.spec().runtime())) {
+            return inner.phase(proxied, interaction, handler, deadlineNanos, cancel);
+        }
     }
 
     @Override

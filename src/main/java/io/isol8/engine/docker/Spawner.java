@@ -31,7 +31,12 @@ interface Spawner {
      * @param removeAfter  a file to delete when the program ends, or {@code -}
      */
     record Launch(ExecutionSpec spec, boolean stage, List<String> command, String workdir, boolean programStdin,
-                  String removeAfter, List<String> env) {
+                  String removeAfter, List<String> env, boolean install) {
+        /** A launch of a phase other than the package install. */
+        Launch(ExecutionSpec spec, boolean stage, List<String> command, String workdir, boolean programStdin,
+               String removeAfter, List<String> env) {
+            this(spec, stage, command, workdir, programStdin, removeAfter, env, false);
+        }
     }
 
     /**

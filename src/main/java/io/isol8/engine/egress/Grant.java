@@ -32,6 +32,7 @@ public final class Grant implements AutoCloseable {
     private final ReentrantLock logLock = new ReentrantLock();
     private final List<Slot> log = new ArrayList<>();
     private volatile boolean closed;
+    private volatile InstallWindow install;
 
     Grant(EgressProxy proxy, InetAddress client, HostRules rules, EgressLimits limits) {
         this.proxy = proxy;
@@ -126,6 +127,27 @@ public final class Grant implements AutoCloseable {
     /** Connections open now. */
     public int openConnections() {
         return open.get();
+    }
+
+    /**
+     * Opens the install phase's window: until it is closed, the sandbox may also reach {@code hostPatterns}
+     * (regular expressions) and {@code trustedHosts} (exact names, exempt from the address rules).
+     */
+    public InstallWindow openInstall(List<String> hostPatterns, Set<String> trustedHosts) {
+        InstallWindow window = new InstallWindow(this, hostPatterns, trustedHosts);
+        install = window;
+        return window;
+    }
+
+    void closeInstall(InstallWindow window) {
+        if (install == window) {
+            install = null;
+        }
+    }
+
+    /** The open install window, or null. */
+    InstallWindow install() {
+        return install;
     }
 
     /** Closes every connection of the sandbox; new ones are still accepted. */

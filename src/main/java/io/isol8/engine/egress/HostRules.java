@@ -40,7 +40,7 @@ final class HostRules {
         return Optional.empty();
     }
 
-    private static boolean anyFinds(List<Pattern> patterns, String host, boolean onExhaustion) {
+    static boolean anyFinds(List<Pattern> patterns, String host, boolean onExhaustion) {
         for (Pattern p : patterns) {
             try {
                 if (p.matcher(new Budgeted(host, new int[] {MATCH_BUDGET})).find()) {

@@ -74,14 +74,18 @@ final class ProxyConnection {
     }
 
     private void connect(Grant grant, RequestHead head, byte[] buf, int headEnd, int len) throws IOException {
-        Optional<String> refusal = grant.rules.refusal(head.host());
+        InstallWindow install = grant.install();
+        if (install != null && !install.allows(head.host())) {
+            install = null;
+        }
+        Optional<String> refusal = install != null ? Optional.empty() : grant.rules.refusal(head.host());
         if (refusal.isPresent()) {
             refuse(grant, head, 403, refusal.get());
             return;
         }
         InetAddress address;
         try {
-            address = checkedAddress(head);
+            address = checkedAddress(head, install != null && install.trusts(head.host()));
         } catch (Refused r) {
             refuse(grant, head, r.status, r.getMessage());
             return;
@@ -95,7 +99,8 @@ final class ProxyConnection {
             return;
         }
         try (upstream) {
-            if (!grant.track(upstream)) {
+            if (!grant.track(upstream) || install != null && !(install.track(upstream) && install.track(client))) {
+                grant.untrack(upstream);
                 return;
             }
             Grant.Slot slot = grant.log(head.method(), head.host(), head.path(), Optional.empty());
@@ -121,12 +126,19 @@ final class ProxyConnection {
             } finally {
                 slot.end();
                 grant.untrack(upstream);
+                if (install != null) {
+                    install.untrack(upstream);
+                    install.untrack(client);
+                }
             }
         }
     }
 
-    /** The one address to connect to: a literal, or the first answer of one lookup; every answer checked. */
-    private InetAddress checkedAddress(RequestHead head) throws Refused {
+    /**
+     * The one address to connect to: a literal, or the first answer of one lookup; every answer checked unless the
+     * host is {@code trusted} (a configured package mirror).
+     */
+    private InetAddress checkedAddress(RequestHead head, boolean trusted) throws Refused {
         List<InetAddress> answers;
         if (head.literal()) {
             answers = io.isol8.core.Cidr.literal(head.host()).map(List::of)
@@ -142,7 +154,7 @@ final class ProxyConnection {
             }
         }
         for (InetAddress a : answers) {
-            Optional<String> why = proxy.addresses.refusal(a);
+            Optional<String> why = trusted ? Optional.empty() : proxy.addresses.refusal(a);
             if (why.isPresent()) {
                 throw new Refused(403, why.get());
             }

@@ -55,7 +55,7 @@ class ProxiedSpawnerTest {
             }
         };
         Interaction live = new Interaction(Optional.empty(), () -> { });
-        Spawner proxied = new ProxiedSpawner(inner, Map.of("HTTP_PROXY", "http://proxy:3128"));
+        Spawner proxied = new ProxiedSpawner(inner, Map.of("HTTP_PROXY", "http://proxy:3128"), null, Installs.NONE);
         proxied.phase(new Spawner.Launch(null, false, List.of("cat"), "/sandbox", false, "-", List.of("A=1")), live,
                 (err, bytes) -> { }, System.nanoTime() + 1_000_000_000L, new CancelSignal());
         assertSame(live, seen.get());

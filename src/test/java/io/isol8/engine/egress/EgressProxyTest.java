@@ -310,6 +310,46 @@ class EgressProxyTest {
     }
 
     @Test
+    void theInstallWindowOpensTheRegistriesOnlyWhileItIsOpen() throws Exception {
+        Upstream up = upstream();
+        resolver.put("registry.test", LOOPBACK);
+        resolver.put("registry.test.evil", InetAddress.getByName("169.254.169.254"));
+        EgressProxy proxy = new EgressProxy(limits(), new AddressRules(List.of(Cidr.parse("127.0.0.1/32")
+                .orElseThrow()), Set::of), List.of("^owner\\.test$"), resolver, dialer, Telemetry.NONE);
+        Proxy p = start(proxy, new NetworkFilter(List.of("^api\\.test$"), List.of("registry")));
+        String ask = "CONNECT registry.test:" + up.port() + " HTTP/1.1\r\n\r\n";
+        assertThat(p.send(ask)).startsWith("HTTP/1.1 403");
+        Socket tunnel;
+        try (InstallWindow window = p.grant.openInstall(List.of("^registry\\.test"), Set.of())) {
+            // the registry is the owner's choice: neither the request's blacklist nor limits.allowedHosts apply
+            tunnel = p.connect();
+            write(tunnel, ask);
+            assertThat(readHead(tunnel)).startsWith("HTTP/1.1 200");
+            // a name the pattern finds still goes through the address rules
+            assertThat(p.send("CONNECT registry.test.evil:443 HTTP/1.1\r\n\r\n")).startsWith("HTTP/1.1 403")
+                    .contains("refused range");
+        }
+        // closing the window ended the tunnel it let through, and the registry is refused again
+        assertThat(readAll(tunnel)).isEqualTo("");
+        tunnel.close();
+        assertThat(p.send(ask)).startsWith("HTTP/1.1 403");
+        assertThat(dialer.attempts).isEmpty();
+    }
+
+    @Test
+    void aConfiguredMirrorIsReachableOnAPrivateAddressDuringTheInstallOnly() throws Exception {
+        Upstream up = upstream();
+        resolver.put("mirror.internal", LOOPBACK);
+        Proxy p = proxy(limits(), List.of(), new NetworkFilter(List.of("^api\\.test$"), List.of()));
+        String ask = "GET http://mirror.internal:" + up.port() + "/simple/ HTTP/1.1\r\n\r\n";
+        try (InstallWindow window = p.grant.openInstall(List.of(), Set.of("mirror.internal"))) {
+            assertThat(p.send(ask)).startsWith("HTTP/1.1 200").endsWith("hello");
+        }
+        assertThat(p.send(ask)).startsWith("HTTP/1.1 403").contains("not in the whitelist");
+        assertThat(p.grant.drain()).extracting(NetworkLogEntry::action).containsExactly("ALLOW", "BLOCK");
+    }
+
+    @Test
     void aBacktrackingPatternRefusesInsteadOfSpinning() throws Exception {
         String host = "a".repeat(60) + ".test";
         resolver.put(host, InetAddress.getByName("93.184.216.34"));
