@@ -17,11 +17,15 @@ record Args(String command, Map<String, String> values, Set<String> switches) {
     private static final Map<String, Set<String>> VALUED = Map.of(
             "serve", Set.of("--port", "--key", "--config", "--auth-db"),
             "cleanup", Set.of("--config"),
+            "build", Set.of("--config", "--runtime", "--install", "--setup", "--tag"),
+            "images", Set.of("--config"),
             "setup", Set.of("--config", "--runtimes", "--base", "--mirror", "--rootfs-dir", "--bun-binary", "--deno-binary"),
             "bench", Bench.VALUES);
     private static final Map<String, Set<String>> SWITCHES = Map.of(
             "serve", Set.of("--debug"),
-            "cleanup", Set.of("--all"),
+            "cleanup", Set.of("--all", "--images"),
+            "build", Set.of("--force"),
+            "images", Set.of(),
             "setup", Set.of("--offline", "--force"),
             "bench", Bench.SWITCHES);
 

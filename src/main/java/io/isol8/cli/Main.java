@@ -7,7 +7,11 @@ import io.isol8.config.Isol8Config;
 import io.isol8.core.Isol8Exception;
 import io.isol8.engine.Telemetry;
 import io.isol8.engine.docker.DockerEngine;
+import io.isol8.core.Language;
+import io.isol8.core.PackageSet;
 import io.isol8.engine.docker.setup.ImageSetup;
+import io.isol8.engine.docker.setup.PackageCommands;
+import io.isol8.engine.docker.setup.PackageImageSpec;
 import io.isol8.engine.docker.setup.SetupOptions;
 import io.isol8.server.Metrics;
 
@@ -24,14 +28,19 @@ import java.util.Properties;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** The {@code isol8} command: {@code serve}, {@code cleanup}, {@code --version}, {@code --help}. */
+/**
+ * The {@code isol8} command: {@code serve}, {@code setup}, {@code build}, {@code images}, {@code cleanup},
+ * {@code bench}, {@code --version}, {@code --help}.
+ */
 public final class Main {
     private static final String USAGE = """
             Usage:
               isol8 serve   [--port|-p N] [--key|-k KEY] [--config PATH] [--auth-db CONN] [--debug]
               isol8 setup   [--config PATH] [--runtimes LIST] [--base IMAGE] [--offline [--mirror URL] [--rootfs-dir DIR]]
                             [--bun-binary PATH] [--deno-binary PATH] [--force]
-              isol8 cleanup [--config PATH] [--all]
+              isol8 cleanup [--config PATH] [--all] [--images]
+              isol8 build   --runtime R --install P1,P2 [--setup FILE] --tag NAME [--force] [--config PATH]
+              isol8 images  [--config PATH]
               isol8 bench   [--url URL] [--key KEY] [--runtime R] [--requests N] [--concurrency N] [--warmup N]
                             [--code SRC] [--pause MS] [--session] [--stream] [--cpu] [--json]
                             [--floor [--image IMAGE] [--floor-execs N] [--floor-containers N]]
@@ -40,8 +49,12 @@ public final class Main {
 
             serve    runs the HTTP server (key from --key or ISOL8_API_KEY, or auth.keys in the config)
             cleanup  removes this instance's leftover containers (--all: every isol8 container); run it
-                     while the server is stopped
-            setup    builds the runtime images (isol8 setup --help tells which path to use)
+                     while the server is stopped. --images removes the package images instead
+            setup    builds the runtime images (isol8 setup --help tells which path to use), then the
+                     package images of images.prebuilt
+            build    builds a package image: a runtime image with packages installed, chosen for requests
+                     whose installPackages it holds (isol8 build --help)
+            images   lists the package images
             bench    drives a running server (closed loop) and prints latency percentiles and req/s;
                      --floor compares with raw Docker, --cpu shows where the CPU went (docs/benchmarks.md)
             """;
@@ -61,7 +74,7 @@ public final class Main {
     }
 
     /** Runs a command; returns the exit code, or -1 when a server keeps running. */
-    static int run(String[] argv, Map<String, String> env, PrintStream out, PrintStream err) {
+    public static int run(String[] argv, Map<String, String> env, PrintStream out, PrintStream err) {
         Args args;
         try {
             args = Args.parse(argv);
@@ -73,7 +86,9 @@ public final class Main {
         try {
             return switch (args.command()) {
                 case "help" -> {
-                    out.print("setup".equals(args.values().get("topic")) ? ImageSetup.HELP : USAGE);
+                    String topic = args.values().getOrDefault("topic", "");
+                    out.print(topic.equals("setup") ? ImageSetup.HELP : topic.equals("build") ? PackageCommands.HELP
+                            : USAGE);
                     yield 0;
                 }
                 case "version" -> {
@@ -81,8 +96,10 @@ public final class Main {
                     yield 0;
                 }
                 case "serve" -> serve(args, env, out);
-                case "cleanup" -> cleanup(args, env, out);
+                case "cleanup" -> cleanup(args, env, out, err);
                 case "setup" -> setup(args, env, out, err);
+                case "build" -> build(args, env, out, err);
+                case "images" -> PackageCommands.list(config(args, env), out, err);
                 case "bench" -> Bench.run(args.values(), args.switches(), env, out, err);
                 default -> throw new IllegalStateException(args.command());
             };
@@ -166,8 +183,35 @@ public final class Main {
         return ImageSetup.setup(config, version(), options, out, err);
     }
 
-    private static int cleanup(Args args, Map<String, String> env, PrintStream out) {
+    private static int build(Args args, Map<String, String> env, PrintStream out, PrintStream err) {
         Isol8Config config = config(args, env);
+        String runtimeName = args.value("--runtime").orElseThrow(() -> new StartupException("isol8 build needs --runtime"));
+        Language runtime = Language.fromWire(runtimeName).filter(r -> r != Language.BASH)
+                .orElseThrow(() -> new StartupException("--runtime must be one of python, node, bun, deno, not \""
+                        + runtimeName + "\""));
+        List<String> install = java.util.Arrays.stream(args.value("--install")
+                        .orElseThrow(() -> new StartupException("isol8 build needs --install")).split(","))
+                .map(String::strip).filter(p -> !p.isEmpty()).toList();
+        String tag = args.value("--tag").orElseThrow(() -> new StartupException("isol8 build needs --tag"));
+        Optional<Path> setup = args.value("--setup").map(Path::of);
+        if (setup.isPresent() && !java.nio.file.Files.isReadable(setup.get())) {
+            throw new StartupException("--setup " + setup.get() + " is not a readable file");
+        }
+        PackageSet packages;
+        try {
+            packages = PackageSet.of(runtime, install);
+        } catch (IllegalArgumentException e) {
+            throw new StartupException("--install: " + e.getMessage());
+        }
+        return PackageCommands.build(config, version(), new PackageImageSpec(packages, setup, tag), args.has("--force"),
+                out, err);
+    }
+
+    private static int cleanup(Args args, Map<String, String> env, PrintStream out, PrintStream err) {
+        Isol8Config config = config(args, env);
+        if (args.has("--images")) {
+            return PackageCommands.remove(config, out, err);
+        }
         int port = port(new Args("serve", Map.of(), java.util.Set.of()), env, config);
         String instanceId = config.instanceId().isEmpty() ? hostname() + "-" + port : config.instanceId();
         DockerEngine engine = new DockerEngine(config, instanceId, version(), Telemetry.NONE);

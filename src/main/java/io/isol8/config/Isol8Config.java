@@ -285,14 +285,41 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
         }
     }
 
-    /** {@code images.*}. */
-    public record Images(String base, Map<Language, String> byRuntime) {
+    /**
+     * {@code images.*}.
+     *
+     * @param base      the base image of {@code isol8 setup}
+     * @param byRuntime the runtime images
+     * @param prebuilt  {@code images.prebuilt}: package images {@code isol8 setup} builds after the runtime images
+     */
+    public record Images(String base, Map<Language, String> byRuntime, List<Prebuilt> prebuilt) {
         public Images {
             byRuntime = Map.copyOf(byRuntime);
+            prebuilt = List.copyOf(prebuilt);
+        }
+
+        /** Images without package images. */
+        public Images(String base, Map<Language, String> byRuntime) {
+            this(base, byRuntime, List.of());
         }
 
         public String of(Language runtime) {
             return byRuntime.get(runtime);
+        }
+    }
+
+    /**
+     * One entry of {@code images.prebuilt}: a package image.
+     *
+     * @param packages the runtime and its validated, normalised packages
+     * @param setup    absolute path of a bash script run as root after the install
+     * @param tag      the image's tag
+     */
+    public record Prebuilt(io.isol8.core.PackageSet packages, Optional<String> setup, String tag) {
+        public Prebuilt {
+            java.util.Objects.requireNonNull(packages, "packages");
+            java.util.Objects.requireNonNull(setup, "setup");
+            java.util.Objects.requireNonNull(tag, "tag");
         }
     }
 

@@ -54,6 +54,22 @@ public record ExecutionSpec(Language runtime, Source source, String stdin, Map<S
                 logNetwork);
     }
 
+    /** The same spec without {@code installPackages} (its image holds them already). */
+    public ExecutionSpec withoutInstall() {
+        return new ExecutionSpec(runtime, source, stdin, env, secrets, files, outputPaths, outputPathsRequested,
+                List.of(), setupScript, workdir, timeoutMs, maxOutputBytes, container, explicitContainerKeys,
+                logNetwork);
+    }
+
+    /** The same spec with {@code defaults} in its environment where the request's own {@code env} does not set them. */
+    public ExecutionSpec withEnvBefore(Map<String, String> defaults) {
+        Map<String, String> merged = new java.util.LinkedHashMap<>(defaults);
+        merged.putAll(env);
+        return new ExecutionSpec(runtime, source, stdin, merged, secrets, files, outputPaths, outputPathsRequested,
+                installPackages, setupScript, workdir, timeoutMs, maxOutputBytes, container, explicitContainerKeys,
+                logNetwork);
+    }
+
     /** A spec that does not ask for network logs. */
     public ExecutionSpec(Language runtime, Source source, String stdin, Map<String, String> env,
                          Map<String, String> secrets, Map<String, String> files, List<String> outputPaths,

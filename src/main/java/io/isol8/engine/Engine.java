@@ -49,6 +49,15 @@ public interface Engine extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Whether a package image of {@code runtime} built on its current runtime image holds every entry of
+     * {@code packages}, so an execution that asks for them needs no install phase (and no network). Cached briefly;
+     * false when the engine cannot tell.
+     */
+    default boolean packageImageCovers(Language runtime, java.util.List<String> packages) {
+        return false;
+    }
+
     /** Idle warm containers per runtime. */
     Map<Language, Integer> poolIdle();
 

@@ -49,7 +49,7 @@ public final class ExecuteSockets {
     ExecuteSockets(Isol8Config config, Tenancy tenancy, Engine engine, Executions executions, Timers timers) {
         this.timers = timers;
         this.tenancy = tenancy;
-        this.parser = new ExecutionRequestParser(config, engine::hostCpus);
+        this.parser = new ExecutionRequestParser(config, engine::hostCpus, engine::packageImageCovers);
         this.executions = executions;
         this.engine = engine;
         this.maxMessageBytes = config.limits().maxRequestBytes();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.isol8.config.Isol8Config;
 import io.isol8.core.ExecutionSpec;
 import io.isol8.core.Isol8Exception.BadRequest;
+import io.isol8.core.Language;
 import io.isol8.core.Network;
 
 import java.util.List;
@@ -25,6 +26,7 @@ public final class ExecutionRequestParser {
 
     private final Isol8Config config;
     private final IntSupplier hostCpus;
+    private final java.util.function.BiPredicate<Language, List<String>> packageImage;
     private final JsonBodyReader reader;
 
     /**
@@ -41,8 +43,20 @@ public final class ExecutionRequestParser {
      * @param hostCpus CPUs of the Docker host, asked once per request (the engine caches it); as above
      */
     public ExecutionRequestParser(Isol8Config config, IntSupplier hostCpus) {
+        this(config, hostCpus, (runtime, packages) -> false);
+    }
+
+    /**
+     * @param config       as above
+     * @param hostCpus     as above
+     * @param packageImage whether a package image holds a runtime's packages (then {@code installPackages} needs no
+     *                     network); see {@link io.isol8.engine.Engine#packageImageCovers}
+     */
+    public ExecutionRequestParser(Isol8Config config, IntSupplier hostCpus,
+                                  java.util.function.BiPredicate<Language, List<String>> packageImage) {
         this.config = Objects.requireNonNull(config, "config");
         this.hostCpus = Objects.requireNonNull(hostCpus, "hostCpus");
+        this.packageImage = Objects.requireNonNull(packageImage, "packageImage");
         this.reader = new JsonBodyReader(config.limits().maxRequestBytes());
     }
 
@@ -79,7 +93,9 @@ public final class ExecutionRequestParser {
 
         RequestFields fields = RequestFields.parse(request, config.limits().timeoutMs(), config.remoteCode());
         ExecutionOptions merged = ExecutionOptions.parse(options, fields.runtime(), config, hostCpus.getAsInt());
-        if (!fields.installPackages().isEmpty() && merged.container().network() == Network.NONE) {
+        if (!fields.installPackages().isEmpty() && merged.container().network() == Network.NONE
+                && !(merged.container().image().equals(config.images().of(fields.runtime()))
+                && packageImage.test(fields.runtime(), fields.installPackages()))) {
             throw new BadRequest("request.installPackages needs network access, but this execution runs "
                     + "with network \"none\"");
         }

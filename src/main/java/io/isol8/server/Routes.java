@@ -42,7 +42,8 @@ public final class Routes {
                 .addFilter(new AuthFilter(tenancy.keys, tenancy.stored, tenancy.tenants, tenancy.audit))
                 .error(Throwable.class, new ErrorMapping())
                 .register(new HealthService(version, engine, executions, tenancy.stored))
-                .register(new ExecuteService(new ExecutionRequestParser(config, engine::hostCpus), executions,
+                .register(new ExecuteService(new ExecutionRequestParser(config, engine::hostCpus,
+                        engine::packageImageCovers), executions,
                         config.limits().maxRequestBytes(), tenancy.tenants, tenancy.audit,
                         new RemoteCode(engine.codeFetcher())))
                 .register(new AuthService(tenancy.stored, tenancy.tenants, executions, tenancy.audit, config))

@@ -787,6 +787,68 @@ class ConfigLoaderTest {
         return Files.writeString(dir.resolve("isol8.yaml"), yaml);
     }
 
+    // ---- images.prebuilt
+
+    @Test
+    void prebuiltPackageImagesAreBoundNormalised() throws IOException {
+        Path script = Files.writeString(dir.resolve("setup.sh"), "echo hi\n");
+        Isol8Config config = load("""
+                images:
+                  prebuilt:
+                    - runtime: python
+                      packages: [Requests==2.32.3, numpy]
+                      tag: isol8-pkg:science
+                    - runtime: bun
+                      packages: [is-number@7.0.0]
+                      setup: %s
+                      tag: isol8-pkg:numbers
+                """.formatted(script));
+
+        List<Isol8Config.Prebuilt> prebuilt = config.images().prebuilt();
+        assertEquals(2, prebuilt.size());
+        assertEquals(List.of("numpy", "requests==2.32.3"), prebuilt.get(0).packages().entries());
+        assertEquals(Language.PYTHON, prebuilt.get(0).packages().runtime());
+        assertEquals(Optional.empty(), prebuilt.get(0).setup());
+        assertEquals(Optional.of(script.toString()), prebuilt.get(1).setup());
+        assertEquals("isol8-pkg:numbers", prebuilt.get(1).tag());
+    }
+
+    @Test
+    void badPrebuiltEntriesNameKeyAndValue() throws IOException {
+        List<String> problems = problems("""
+                images:
+                  prebuilt:
+                    - runtime: cobol
+                      packages: [x]
+                      tag: a:b
+                    - runtime: bun
+                      packages: ["is-number; rm -rf /"]
+                      tag: isol8-pkg:x
+                    - runtime: node
+                      packages: [is-number]
+                      tag: isol8:node
+                    - runtime: deno
+                      packages: [npm:is-number]
+                      tag: isol8-pkg:d
+                      setup: relative.sh
+                    - runtime: bun
+                      tag: isol8-pkg:e
+                      color: blue
+                """);
+
+        assertEquals(List.of(
+                invalid("images.prebuilt[0].runtime = \"cobol\" (expected one of python, node, bun, deno)"),
+                invalid("images.prebuilt[1].packages: \"is-number; rm -rf /\" is not a bun package name (with an "
+                        + "optional version)"),
+                invalid("images.prebuilt[2].tag = \"isol8:node\" (expected a Docker image reference other than "
+                        + "images.base and the runtime images)"),
+                invalid("images.prebuilt[3].setup = \"relative.sh\" (expected the absolute path of a readable bash "
+                        + "script)"),
+                invalid("unknown key \"images.prebuilt[4].color\""),
+                invalid("images.prebuilt[4].packages is missing (expected a non-empty list of package names)")),
+                problems);
+    }
+
     private Isol8Config load(String yaml) throws IOException {
         return ConfigLoader.load(Optional.of(write(yaml)));
     }

@@ -61,6 +61,7 @@ public final class DockerEngine implements Engine {
     /** The egress grant of every live filtered container. */
     private final Map<String, Grant> grants = new ConcurrentHashMap<>();
     private final Optional<CodeFetcher> codeFetcher;
+    private final PackageImages packageImages;
     private volatile boolean swept;
     private volatile boolean closed;
     private volatile int hostCpus;
@@ -113,6 +114,7 @@ public final class DockerEngine implements Engine {
                 egressProxy(config, telemetry, resolver, dialer), 0)
                 : null;
         this.containers.filteredNetwork(filtered == null ? null : filtered.name());
+        this.packageImages = new PackageImages(docker, config.images(), System::nanoTime);
         Isol8Config.RemoteCode remote = config.remoteCode();
         this.codeFetcher = remote.enabled()
                 ? Optional.of(new CodeFetcher(AddressRules.of(config.network().allowPrivate().stream()
@@ -183,6 +185,12 @@ public final class DockerEngine implements Engine {
     @Override
     public Sandbox ephemeral(ExecutionSpec spec) {
         probe.ensureImage(spec);
+        Optional<PackageImages.Listed> packaged = packageImage(spec);
+        if (packaged.isPresent()) {
+            String id = create(withImage(spec.container(), packaged.get().id()),
+                    Containers.Owner.of("ephemeral", spec.runtime()));
+            return packaged(sandbox(id, true), packaged.get());
+        }
         if (WarmPool.eligible(spec.container(), defaults.get(spec.runtime()))) {
             Optional<String> warm = pool.take(spec.runtime());
             telemetry.poolRequest(spec.runtime(), warm.isPresent());
@@ -199,8 +207,54 @@ public final class DockerEngine implements Engine {
     @Override
     public Sandbox session(ExecutionSpec spec, String principal, String sessionId) {
         probe.ensureImage(spec);
-        String id = create(spec.container(), new Containers.Owner("session", spec.runtime(), sessionId, principal));
-        return sandbox(id, false);
+        Optional<PackageImages.Listed> packaged = packageImage(spec);
+        ContainerSettings settings = packaged.map(p -> withImage(spec.container(), p.id())).orElse(spec.container());
+        String id = create(settings, new Containers.Owner("session", spec.runtime(), sessionId, principal));
+        return packaged.map(p -> packaged(sandbox(id, false), p)).orElseGet(() -> sandbox(id, false));
+    }
+
+    @Override
+    public boolean packageImageCovers(Language runtime, List<String> packages) {
+        try {
+            return packageImages.choose(runtime, packages).isPresent();
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "listing package images failed", e);
+            return false;
+        }
+    }
+
+    /**
+     * The package image that holds a request's {@code installPackages}, if the request runs the configured runtime
+     * image. Without one, a request on network {@code none} is refused as the parser refuses it (the image may
+     * have gone since).
+     */
+    private Optional<PackageImages.Listed> packageImage(ExecutionSpec spec) {
+        if (spec.installPackages().isEmpty() || !spec.container().image().equals(config.images().of(spec.runtime()))) {
+            return Optional.empty();
+        }
+        Optional<PackageImages.Listed> chosen;
+        try {
+            chosen = packageImages.choose(spec.runtime(), spec.installPackages());
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "listing package images failed", e);
+            chosen = Optional.empty();
+        }
+        if (chosen.isEmpty() && spec.container().network() == Network.NONE) {
+            throw new Isol8Exception.BadRequest("request.installPackages needs network access, but this execution "
+                    + "runs with network \"none\"");
+        }
+        chosen.ifPresent(p -> LOG.fine(() -> "package image " + p.name() + " holds " + spec.installPackages()));
+        return chosen;
+    }
+
+    private static Sandbox packaged(Sandbox sandbox, PackageImages.Listed image) {
+        return new PackagedSandbox(sandbox, image.packages(), image.runtime() == Language.DENO
+                ? Map.of("DENO_DIR", PackageImages.DENO_DIR) : Map.of());
+    }
+
+    private static ContainerSettings withImage(ContainerSettings s, String image) {
+        return new ContainerSettings(image, s.memoryBytes(), s.cpus(), s.pidsLimit(), s.sandboxBytes(), s.tmpBytes(),
+                s.network(), s.readonlyRootFs(), s.filter());
     }
 
     private Sandbox sandbox(String id, boolean removeOnClose) {

@@ -159,10 +159,20 @@ public final class ImageSetup {
             if (id.isEmpty() && !options.offline()) {
                 err.println("isol8 setup: pulling " + from);
                 id = images.pull(from) ? images.id(from) : Optional.empty();
+                Optional<String> offlineBase = id.isEmpty() && options.base().filter(b -> !b.isBlank()).isEmpty()
+                        ? images.id(OfflineRootfs.IMAGE) : Optional.empty();
+                if (offlineBase.isPresent()) {
+                    // a machine without a registry whose images an offline build made (docker/build-offline.sh)
+                    err.println("isol8 setup: " + from + " cannot be pulled; using the offline base "
+                            + OfflineRootfs.IMAGE + " found locally");
+                    from = OfflineRootfs.IMAGE;
+                    id = offlineBase;
+                }
             }
+            String wanted = from;
             fromId = id.orElseThrow(() -> new SetupException(options.offline()
-                    ? from + " is missing after the import"
-                    : "Base image " + from + " is not available and cannot be pulled. Use --offline on machines"
+                    ? wanted + " is missing after the import"
+                    : "Base image " + wanted + " is not available and cannot be pulled. Use --offline on machines"
                     + " without a registry."));
         } catch (SetupException e) {
             err.println(e.getMessage().startsWith("Base image ") ? e.getMessage() : "isol8 setup: " + e.getMessage());
@@ -238,6 +248,11 @@ public final class ImageSetup {
             ok &= image(kind, tag, hash, files.dockerfile(kind), context, args, options.force(), images, smoke,
                     out, err);
         }
+        List<Isol8Config.Prebuilt> prebuilt = config.images().prebuilt();
+        if (ok && !prebuilt.isEmpty()) {
+            ok = PackageCommands.build(docker, config, version, prebuilt.stream().map(p -> new PackageImageSpec(
+                    p.packages(), p.setup().map(Path::of), p.tag())).toList(), options.force(), out, err);
+        }
         return ok ? 0 : 1;
     }
 
@@ -301,13 +316,13 @@ public final class ImageSetup {
     }
 
     /** /var/tmp like the script (npm downloads are large), else the JVM's temp folder. */
-    private static Path scratchRoot() {
+    static Path scratchRoot() {
         Path varTmp = Path.of("/var/tmp");
         return Files.isDirectory(varTmp) && Files.isWritable(varTmp) ? varTmp
                 : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
-    private static void deleteTree(Path root) {
+    static void deleteTree(Path root) {
         try (Stream<Path> s = Files.walk(root)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> {
                 try {
