@@ -93,7 +93,8 @@ final class ConfigBinder {
 
     private static Pool pool(Section s) {
         Pool b = BUILT_IN.pool();
-        return new Pool(s.bool("enabled", b.enabled()), PoolSizes.read(s, b.size().get(Language.PYTHON)));
+        return new Pool(s.bool("enabled", b.enabled()), PoolSizes.read(s, b.size().get(Language.PYTHON)),
+                PoolSizes.images(s));
     }
 
     private static Isol8Config.Engine engine(Section s) {

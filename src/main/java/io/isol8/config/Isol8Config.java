@@ -274,10 +274,24 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
     /** {@code cleanup.*}: idle session pruning. */
     public record Cleanup(boolean autoPrune, long maxContainerAgeMs, long intervalMs) { }
 
-    /** {@code pool.*}: warm containers per runtime (a runtime missing from the map has size 0). */
-    public record Pool(boolean enabled, Map<Language, Integer> size) {
+    /**
+     * {@code pool.*}: warm containers per runtime (a runtime missing from the map has size 0) and per package image
+     * ({@code pool.images}: image reference → size).
+     */
+    public record Pool(boolean enabled, Map<Language, Integer> size, Map<String, Integer> images) {
         public Pool {
             size = Map.copyOf(size);
+            images = Map.copyOf(images);
+        }
+
+        /** A pool of runtime images only. */
+        public Pool(boolean enabled, Map<Language, Integer> size) {
+            this(enabled, size, Map.of());
+        }
+
+        /** The package images to keep warm and their sizes; none when the pool is disabled. */
+        public Map<String, Integer> imageSizes() {
+            return enabled ? images : Map.of();
         }
 
         public int sizeOf(Language runtime) {

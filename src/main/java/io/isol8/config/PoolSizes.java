@@ -30,6 +30,28 @@ final class PoolSizes {
         return uniform((int) size);
     }
 
+    /** {@code pool.images}: a list of {@code {image: REF, size: N}}; an image listed twice is a problem. */
+    static Map<String, Integer> images(Section pool) {
+        Map<String, Integer> sizes = new java.util.LinkedHashMap<>();
+        List<Config> items = pool.list("images", "a list of {image: <package image>, size: <0-32>}").orElse(List.of());
+        for (int i = 0; i < items.size(); i++) {
+            Section item = new Section(items.get(i), pool.key("images") + "[" + i + "].", pool.scalars());
+            Optional<Config> node = item.take("image");
+            if (node.isEmpty()) {
+                pool.scalars().problems().add(item.key("image") + " is missing (expected a package image reference)");
+            }
+            Optional<String> image = node.flatMap(n -> pool.scalars().string(item.key("image"), Optional.of(n), "",
+                    ref -> !ref.isEmpty() && ref.chars().noneMatch(Character::isWhitespace),
+                    "a Docker image reference such as isol8-pkg:requests"));
+            Optional<Long> size = item.whole("size", 1, Quantity.INTEGER, RANGE);
+            item.finish();
+            if (image.isPresent() && size.isPresent() && sizes.put(image.get(), size.get().intValue()) != null) {
+                pool.scalars().problems().add(pool.key("images") + " lists " + Problems.quote(image.get()) + " twice");
+            }
+        }
+        return sizes;
+    }
+
     private static Map<Language, Integer> perRuntime(Config map, String key, Scalars scalars) {
         Map<Language, Integer> sizes = uniform(0);
         for (Config entry : map.asNodeList().orElse(List.of())) {

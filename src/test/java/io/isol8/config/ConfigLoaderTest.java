@@ -506,6 +506,20 @@ class ConfigLoaderTest {
                 problems("pool:\n  size: {python: 1, ruby: 2}\n"));
     }
 
+    @Test
+    void poolImagesListPackageImagesWithTheirSizes() throws IOException {
+        Isol8Config.Pool pool = load("pool:\n  images:\n    - {image: 'isol8-pkg:web', size: 3}\n"
+                + "    - image: registry.internal/isol8-pkg:1.2\n").pool();
+        assertEquals(Map.of("isol8-pkg:web", 3, "registry.internal/isol8-pkg:1.2", 1), pool.imageSizes());
+        assertEquals(Map.of(), load("pool:\n  enabled: false\n  images: [{image: x, size: 2}]\n").pool().imageSizes());
+        assertEquals(List.of(invalid("pool.images[0].size = \"33\" (expected an integer from 0 to 32)"),
+                        invalid("pool.images[1].image is missing (expected a package image reference)"),
+                        invalid("unknown key \"pool.images[3].tag\""),
+                        invalid("pool.images lists \"a\" twice")),
+                problems("pool:\n  images:\n    - {image: a, size: 33}\n    - {size: 1}\n    - {image: a}\n"
+                        + "    - {image: a, tag: b}\n"));
+    }
+
     // ---- auth.keys
 
     @Test

@@ -173,6 +173,32 @@ class PackageImagesDockerTest {
 
     @Test
     @Order(3)
+    void poolImagesKeepsAPackageImageWarmForMatchingRequests() throws Exception {
+        Isol8Config c = Isol8Config.builtIn();
+        try (DockerServer pooled = DockerServer.start(new Isol8Config(c.port(), "", c.maxConcurrent(), c.maxQueued(),
+                c.queueTimeoutMs(), c.defaults(), c.limits(), c.cleanup(),
+                new Isol8Config.Pool(true, Map.of(), Map.of(BUN_TAG, 1)), c.images(), c.docker(), c.auth(),
+                c.source()))) {
+            String[] warm = new String[1];
+            io.isol8.testing.Await.until(java.time.Duration.ofSeconds(60), "a warm container of " + BUN_TAG, () -> {
+                warm[0] = DockerServer.docker("ps", "-q", "--no-trunc", "--filter", "label=io.isol8.instance="
+                        + pooled.instanceId, "--filter", "label=io.isol8.kind=warm", "--filter", "ancestor=" + BUN_TAG);
+                return !warm[0].isEmpty();
+            });
+
+            JsonNode r = pooled.execute(bun("import isNumber from \"is-number\";\nconsole.log(isNumber(5))",
+                    "[\"is-number\"]"));
+
+            assertEquals("true", r.path("stdout").asText(), r.toString());
+            assertEquals(warm[0], r.path("containerId").asText(), "the request ran in the warm container");
+            JsonNode plain = pooled.execute(bun("console.log(1)", ""));
+            assertTrue(!plain.path("containerId").asText().equals(warm[0]), "a request without packages is not "
+                    + "handed a package image's container");
+        }
+    }
+
+    @Test
+    @Order(3)
     void imagesListsThem() {
         Run images = cli("images");
 

@@ -46,7 +46,11 @@ public final class DockerEngine implements Engine {
     private final DockerClient docker;
     private final Containers containers;
     private final ExecRunner execs;
-    private final WarmPool pool;
+    private final WarmPool<Language> pool;
+    /** Warm containers of package images ({@code pool.images}), keyed by the image reference. */
+    private final WarmPool<String> packagePool;
+    /** The image id each idle package-image container was created from. */
+    private final Map<String, String> warmImages = new ConcurrentHashMap<>();
     private final DockerFailures failures;
     private final EngineProbe probe;
     private final Reaper reaper;
@@ -108,7 +112,8 @@ public final class DockerEngine implements Engine {
             defaults.put(r, defaultSettings(config, r));
             sizes.put(r, config.pool().sizeOf(r));
         }
-        this.pool = new WarmPool(sizes, this::createWarm, this::discard);
+        this.pool = new WarmPool<>(sizes, this::createWarm, this::discard);
+        this.packagePool = new WarmPool<>(config.pool().imageSizes(), this::createWarmPackaged, this::discard);
         this.filtered = config.limits().allowedNetworks().contains(Network.FILTERED)
                 ? new FilteredNetwork(docker, instanceId, endpoint.startsWith("unix://"),
                 egressProxy(config, telemetry, resolver, dialer), 0)
@@ -153,6 +158,7 @@ public final class DockerEngine implements Engine {
                     swept = true;
                     hostCpus();
                     pool.start();
+                    packagePool.start();
                     prepareFiltered();
                     return;
                 } catch (RuntimeException e) {
@@ -187,6 +193,13 @@ public final class DockerEngine implements Engine {
         probe.ensureImage(spec);
         Optional<PackageImages.Listed> packaged = packageImage(spec);
         if (packaged.isPresent()) {
+            Optional<String> warm = takePackaged(spec, packaged.get());
+            if (warm.isPresent()) {
+                return packaged(new DockerSandbox(warm.get(), spawner(warm.get()), maxFileBytes(), id -> {
+                    discard(id);
+                    packagePool.refill();
+                }, true, packagePool::discardIdle, installs), packaged.get());
+            }
             String id = create(withImage(spec.container(), packaged.get().id()),
                     Containers.Owner.of("ephemeral", spec.runtime()));
             return packaged(sandbox(id, true), packaged.get());
@@ -368,8 +381,42 @@ public final class DockerEngine implements Engine {
         return timedCreate(defaults.get(runtime), Containers.Owner.of("warm", runtime));
     }
 
+    /** A warm container of the package image {@code reference} ({@code pool.images}), as the pool creates it. */
+    private String createWarmPackaged(String reference) {
+        PackageImages.Listed image = packageImages.current(reference).orElseThrow(() -> new IllegalStateException(
+                "pool.images names " + reference + ", which is not an up-to-date package image"));
+        String id = timedCreate(withImage(defaults.get(image.runtime()), image.id()),
+                Containers.Owner.of("warm", image.runtime()));
+        warmImages.put(id, image.id());
+        return id;
+    }
+
+    /**
+     * A warm container of {@code image} for a request with the default settings, if {@code pool.images} keeps one
+     * under one of its tags; one left from before the tag moved to a rebuilt image is removed instead.
+     */
+    private Optional<String> takePackaged(ExecutionSpec spec, PackageImages.Listed image) {
+        if (!WarmPool.eligible(spec.container(), defaults.get(spec.runtime()))) {
+            return Optional.empty();
+        }
+        for (String reference : config.pool().imageSizes().keySet()) {
+            if (!image.tags().contains(PackageImages.withTag(reference))) {
+                continue;
+            }
+            Optional<String> warm = packagePool.take(reference);
+            telemetry.poolRequest(spec.runtime(), warm.isPresent());
+            if (warm.isPresent() && !image.id().equals(warmImages.remove(warm.get()))) {
+                discard(warm.get());
+                return Optional.empty();
+            }
+            return warm;
+        }
+        return Optional.empty();
+    }
+
     @Override
     public void discard(String containerId) {
+        warmImages.remove(containerId);
         Grant grant = grants.remove(containerId);
         if (grant != null) {
             grant.close();
@@ -495,6 +542,7 @@ public final class DockerEngine implements Engine {
     public void close() {
         closed = true;
         pool.close();
+        packagePool.close();
         try {
             removeAll();
         } catch (RuntimeException e) {

@@ -123,6 +123,15 @@ public final class PackageImages {
         }
     }
 
+    /** The up-to-date package image that {@code reference} names now, if any. */
+    Optional<Listed> current(String reference) {
+        Snapshot s = current();
+        String tag = withTag(reference);
+        return s.packageImages().stream()
+                .filter(i -> i.tags().contains(tag) && i.from().equals(s.runtimeIds().get(i.runtime())))
+                .findFirst();
+    }
+
     /** Forgets the cached listing (a build or removal just changed the images). */
     void forget() {
         snapshot = null;

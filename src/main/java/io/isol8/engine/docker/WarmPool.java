@@ -1,9 +1,8 @@
 package io.isol8.engine.docker;
 
 import io.isol8.core.ContainerSettings;
-import io.isol8.core.Language;
 
-import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -16,9 +15,12 @@ import java.util.logging.Logger;
 
 /**
  * Started containers with the default settings, each handed to exactly one ephemeral request
- * (sandbox.md §12). Two background workers refill it, so at most two creations are in flight.
+ * (sandbox.md §12). Two background workers refill it, so at most two creations are in flight. Keyed by what the
+ * containers run: a runtime, or a package image ({@code pool.images}).
+ *
+ * @param <K> the key of a kind of container
  */
-final class WarmPool implements AutoCloseable {
+final class WarmPool<K> implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(WarmPool.class.getName());
     private static final int WORKERS = 2;
     /**
@@ -29,32 +31,35 @@ final class WarmPool implements AutoCloseable {
     static final long REFILL_DELAY_MS = 250;
     private static final long RECHECK_SECONDS = 60;
 
-    private final Map<Language, ConcurrentLinkedDeque<String>> idle = new EnumMap<>(Language.class);
-    private final Map<Language, AtomicInteger> creating = new EnumMap<>(Language.class);
-    private final Map<Language, Integer> sizes;
-    private final Function<Language, String> create;
+    private final Map<K, ConcurrentLinkedDeque<String>> idle = new HashMap<>();
+    private final Map<K, AtomicInteger> creating = new HashMap<>();
+    private final Map<K, Integer> sizes;
+    private final Function<K, String> create;
     private final java.util.function.Consumer<String> remove;
-    private final LinkedBlockingQueue<Language> kicks = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<K> kicks = new LinkedBlockingQueue<>();
     private final Thread[] workers = new Thread[WORKERS];
     private volatile boolean closed;
 
     /**
-     * @param sizes  idle containers to keep per runtime
-     * @param create creates and starts a warm container for a runtime, returning its id (throws on failure)
+     * @param sizes  idle containers to keep per key
+     * @param create creates and starts a warm container for a key, returning its id (throws on failure)
      * @param remove removes a container in the background
      */
-    WarmPool(Map<Language, Integer> sizes, Function<Language, String> create, java.util.function.Consumer<String> remove) {
+    WarmPool(Map<K, Integer> sizes, Function<K, String> create, java.util.function.Consumer<String> remove) {
         this.sizes = Map.copyOf(sizes);
         this.create = create;
         this.remove = remove;
-        for (Language r : Language.values()) {
-            idle.put(r, new ConcurrentLinkedDeque<>());
-            creating.put(r, new AtomicInteger());
+        for (K key : this.sizes.keySet()) {
+            idle.put(key, new ConcurrentLinkedDeque<>());
+            creating.put(key, new AtomicInteger());
         }
     }
 
-    /** Starts the refill workers. */
+    /** Starts the refill workers (none when there is nothing to keep). */
     void start() {
+        if (sizes.values().stream().allMatch(size -> size == 0)) {
+            return;
+        }
         for (int i = 0; i < WORKERS; i++) {
             workers[i] = Thread.ofVirtual().name("isol8-pool-" + i).start(this::work);
         }
@@ -65,9 +70,13 @@ final class WarmPool implements AutoCloseable {
      * A warm container for {@code runtime}, if one is idle. The refill starts when the request ends
      * ({@link #refill()}) or {@link #REFILL_DELAY_MS} later, whichever comes first; at once when the pool is empty.
      */
-    Optional<String> take(Language runtime) {
-        String id = idle.get(runtime).pollFirst();
-        if (id == null || idle.get(runtime).isEmpty()) {
+    Optional<String> take(K runtime) {
+        ConcurrentLinkedDeque<String> queue = idle.get(runtime);
+        if (queue == null) {
+            return Optional.empty();
+        }
+        String id = queue.pollFirst();
+        if (id == null || queue.isEmpty()) {
             kicks.offer(runtime);
         } else {
             Thread.ofVirtual().name("isol8-pool-refill").start(() -> {
@@ -102,21 +111,19 @@ final class WarmPool implements AutoCloseable {
         kickAll();
     }
 
-    Map<Language, Integer> idleCounts() {
-        Map<Language, Integer> counts = new EnumMap<>(Language.class);
+    Map<K, Integer> idleCounts() {
+        Map<K, Integer> counts = new HashMap<>();
         idle.forEach((r, q) -> counts.put(r, q.size()));
         return counts;
     }
 
     private void kickAll() {
-        for (Language r : Language.values()) {
-            kicks.offer(r);
-        }
+        kicks.addAll(sizes.keySet());
     }
 
     private void work() {
         while (!closed) {
-            Language r;
+            K r;
             try {
                 r = kicks.poll(RECHECK_SECONDS, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -138,7 +145,7 @@ final class WarmPool implements AutoCloseable {
             try {
                 id = create.apply(r);
             } catch (RuntimeException e) {
-                LOG.log(Level.FINE, "warm container for " + r.wireName() + " not created; retrying later", e);
+                LOG.log(Level.FINE, "warm container for " + r + " not created; retrying later", e);
             } finally {
                 if (id != null) {
                     idle.get(r).addLast(id);
@@ -160,8 +167,8 @@ final class WarmPool implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        for (int i = 0; i < WORKERS; i++) {
-            kicks.offer(Language.PYTHON);
+        for (int i = 0; i < WORKERS && !sizes.isEmpty(); i++) {
+            kicks.offer(sizes.keySet().iterator().next()); // wakes a worker, which sees closed
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         for (Thread t : workers) {

@@ -20,7 +20,7 @@ class WarmPoolTest {
         // so the other worker could drop it and leave the pool one short for a minute
         for (int round = 0; round < 200; round++) {
             AtomicInteger created = new AtomicInteger();
-            WarmPool pool = new WarmPool(Map.of(Language.PYTHON, 2), r -> "c" + created.incrementAndGet(), id -> { });
+            WarmPool<Language> pool = new WarmPool<>(Map.of(Language.PYTHON, 2), r -> "c" + created.incrementAndGet(), id -> { });
             try (pool) {
                 pool.start();
                 Await.until(Duration.ofSeconds(5), "round " + round + ": pool filled to 2",
@@ -34,7 +34,7 @@ class WarmPoolTest {
     @Test
     void eachHandOutIsRefilledOnce() throws Exception {
         AtomicInteger created = new AtomicInteger();
-        try (WarmPool pool = new WarmPool(Map.of(Language.BASH, 1), r -> "c" + created.incrementAndGet(), id -> { })) {
+        try (WarmPool<Language> pool = new WarmPool<>(Map.of(Language.BASH, 1), r -> "c" + created.incrementAndGet(), id -> { })) {
             pool.start();
             for (int i = 1; i <= 20; i++) {
                 Await.until(Duration.ofSeconds(5), "refilled after hand-out " + (i - 1), () -> pool.idleCounts().get(Language.BASH) == 1);
@@ -47,7 +47,7 @@ class WarmPoolTest {
     @Test
     void aHandOutThatLeavesContainersIdleRefillsAfterTheRequestOrTheDelay() throws Exception {
         AtomicInteger created = new AtomicInteger();
-        try (WarmPool pool = new WarmPool(Map.of(Language.BASH, 2), r -> "c" + created.incrementAndGet(), id -> { })) {
+        try (WarmPool<Language> pool = new WarmPool<>(Map.of(Language.BASH, 2), r -> "c" + created.incrementAndGet(), id -> { })) {
             pool.start();
             Await.until(Duration.ofSeconds(5), "filled", () -> pool.idleCounts().get(Language.BASH) == 2);
             Thread.sleep(100); // the kick each creation offers after it is taken by a worker (the pool being full)

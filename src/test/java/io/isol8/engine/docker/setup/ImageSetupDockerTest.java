@@ -85,6 +85,27 @@ class ImageSetupDockerTest {
     }
 
     @Test
+    void withoutItsBaseSetupTakesTheImagesAnOfflineBuildMade() {
+        ImageStore images = images();
+        requireImages(images, ROOTFS, ImageSetup.BASE_TAG, "isol8:bash");
+        Isol8Config c = Isol8Config.builtIn();
+        // a base that cannot be pulled, from a registry on this machine that refuses at once
+        Isol8Config config = new Isol8Config(c.port(), c.instanceId(), c.maxConcurrent(), c.maxQueued(),
+                c.queueTimeoutMs(), c.defaults(), c.limits(), c.cleanup(), c.pool(),
+                new Isol8Config.Images("localhost:1/isol8-test-absent:base", c.images().byRuntime()), c.docker(),
+                c.auth(), c.source());
+        SetupOptions noBase = new SetupOptions(List.of(Language.BASH), Optional.empty(), false, Optional.empty(),
+                SetupOptions.DEFAULT_ROOTFS_DIR, Optional.empty(), Optional.empty(), false);
+
+        int code = setup(config).run(noBase, print(out), print(err));
+
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        assertEquals("isol8:base up to date\nisol8:bash up to date\n", out.toString(StandardCharsets.UTF_8));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("using the offline base " + ROOTFS),
+                err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void forcedBuildIntoAThrowawayTagWorks() {
         ImageStore images = images();
         requireImages(images, ROOTFS, ImageSetup.BASE_TAG);
