@@ -10,8 +10,11 @@ import io.isol8.testing.Await;
 import io.isol8.testing.DockerRequired;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -53,6 +56,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * registry's addresses and the index; any other address is recorded and refused.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PackagesDockerTest {
     private static final String LABEL = "io.isol8.test=packages";
     private static final String REGISTRY = "registry.npmjs.org";
@@ -63,6 +67,9 @@ class PackagesDockerTest {
     private final String suffix = UUID.randomUUID().toString().substring(0, 8);
     private final String indexName = "isol8-test-pyindex-" + suffix;
     private final String nodeImage = "isol8-test-node-npm:" + suffix;
+    private final String pythonPackages = "isol8-test-pkg-python:" + suffix;
+    private final String nodePackages = "isol8-test-pkg-node:" + suffix;
+    private Path configFile;
     private final List<InetSocketAddress> refused = new CopyOnWriteArrayList<>();
     private Path work;
     private DockerServer server;
@@ -87,15 +94,22 @@ class PackagesDockerTest {
         Isol8Config.Limits l = b.limits();
         Isol8Config.Limits limits = new Isol8Config.Limits(l.timeoutMs(), l.memoryLimit(), l.cpuLimit(),
                 l.sandboxSize(), l.tmpSize(), l.pidsLimit(), l.maxOutputSize(), Set.of(Network.NONE, Network.FILTERED),
-                l.allowWritableRootFs(), List.of(nodeImage), l.maxRequestBytes(), l.maxFileBytes(), l.maxSessions(),
+                l.allowWritableRootFs(), List.of(), l.maxRequestBytes(), l.maxFileBytes(), l.maxSessions(),
                 l.maxSessionQueue(), List.of("^nothing\\.invalid$"));
         // where the registry sits at an address the proxy refuses by default (a TLS-inspecting site), allow it
         List<String> allowPrivate = registry.stream().map(a -> a.getHostAddress() + "/32").toList();
         Isol8Config.Packages packages = new Isol8Config.Packages(Isol8Config.Packages.BUILT_IN.registries(),
                 "http://" + indexIp + ":8080/simple/", "", "", Files.isReadable(HOST_CA) ? HOST_CA.toString() : "");
+        // the node runtime image is the one with npm, as a site installing node packages would configure it
+        Map<Language, String> byRuntime = new java.util.EnumMap<>(b.images().byRuntime());
+        byRuntime.put(Language.NODE, nodeImage);
+        Isol8Config.Images images = new Isol8Config.Images(b.images().base(), byRuntime);
+        configFile = work.resolve("isol8.yaml");
+        Files.writeString(configFile, "images:\n  node: " + nodeImage + "\npackages:\n  python:\n    indexUrl: "
+                + packages.pythonIndexUrl() + "\n" + (packages.caFile().isEmpty() ? "" : "  caFile: " + HOST_CA + "\n"));
         Isol8Config config = new Isol8Config(b.port(), b.instanceId(), b.maxConcurrent(), b.maxQueued(),
                 b.queueTimeoutMs(), b.defaults(), limits, b.cleanup(), new Isol8Config.Pool(false, Map.of()),
-                b.images(), b.docker(), b.auth(), b.source(), b.engine(), b.quotas(), b.audit(),
+                images, b.docker(), b.auth(), b.source(), b.engine(), b.quotas(), b.audit(),
                 new Isol8Config.Egress(allowPrivate, 32, 1L << 30, 10_000, 60_000, 10_000, 1024), b.remoteCode(),
                 packages);
         server = DockerServer.start(config, Resolver.SYSTEM, dialer);
@@ -109,7 +123,7 @@ class PackagesDockerTest {
             }
         } finally {
             docker("rm", "-f", indexName);
-            docker("rmi", "-f", nodeImage);
+            docker("rmi", "-f", pythonPackages, nodePackages, nodeImage);
             if (work != null) {
                 try (var files = Files.walk(work)) {
                     files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -121,6 +135,7 @@ class PackagesDockerTest {
     }
 
     @ParameterizedTest
+    @Order(1)
     @ValueSource(strings = {"node", "bun", "deno"})
     void theInstallPhaseReachesTheNpmRegistryThroughTheProxyAndTheCodeDoesNot(String runtime) throws Exception {
         String code = switch (runtime) {
@@ -144,9 +159,8 @@ class PackagesDockerTest {
                     """;
         };
         String pkg = runtime.equals("deno") ? "npm:is-number@7.0.0" : "is-number@7.0.0";
-        String image = runtime.equals("node") ? ",\"image\":\"" + nodeImage + "\"" : "";
         JsonNode r = server.execute(body(runtime, code, "\"installPackages\":[\"" + pkg + "\"],\"timeoutMs\":120000",
-                "\"options\":{\"network\":\"filtered\",\"logNetwork\":true" + image + "}"));
+                "\"options\":{\"network\":\"filtered\",\"logNetwork\":true}"));
         assertThat(r.get("exitCode").asInt()).as(r.toString()).isZero();
         assertThat(r.get("stdout").asText()).isEqualTo(runtime.equals("node") ? "true" : "true\nblocked");
         assertThat(r.get("installMs").asLong()).isPositive();
@@ -159,6 +173,7 @@ class PackagesDockerTest {
     }
 
     @Test
+    @Order(1)
     void pythonInstallsFromTheConfiguredIndexWhichTheCodeCannotReach() throws Exception {
         String code = """
                 import os, urllib.request
@@ -179,6 +194,7 @@ class PackagesDockerTest {
     }
 
     @Test
+    @Order(1)
     void aMissingPackageIsAResultWithTheInstallMarker() throws Exception {
         JsonNode r = server.execute(body("python", "print('never')", "\"installPackages\":[\"isol8-missing\"]",
                 "\"options\":{\"network\":\"filtered\"}"));
@@ -191,6 +207,7 @@ class PackagesDockerTest {
     }
 
     @Test
+    @Order(1)
     void theStreamMarksTheInstallWithCommentsOutsideTheEventGrammar() throws Exception {
         HttpResponse<String> r = server.post("/execute/stream", body("python", "import isol8_probe\n"
                 + "print(isol8_probe.VALUE)", "\"installPackages\":[\"isol8-probe\"]", "\"options\":{\"network\":\"filtered\"}"));
@@ -198,6 +215,41 @@ class PackagesDockerTest {
         assertThat(r.body()).startsWith(": install started\n\n: install ended exitCode=0 installMs=")
                 .endsWith("\n\ndata: {\"type\":\"stdout\",\"data\":\"42\\n\",\"phase\":\"code\"}\n\n"
                         + "data: {\"type\":\"exit\",\"data\":\"0\",\"phase\":\"code\"}\n\n");
+    }
+
+    /** After the installs above: package images of python (from the mirror) and node serve without network. */
+    @Test
+    @Order(2)
+    void packageImagesBuiltFromTheMirrorAndTheRegistryServeRequestsWithoutAnInstall() throws Exception {
+        assertThat(cli("build", "--runtime", "python", "--install", "isol8-probe==1.0", "--tag", pythonPackages))
+                .isEqualTo(pythonPackages + " built");
+        assertThat(cli("build", "--runtime", "node", "--install", "is-number@7.0.0", "--tag", nodePackages))
+                .isEqualTo(nodePackages + " built");
+        Map<String, String> requests = Map.of(
+                "python", body("python", "import isol8_probe\nprint(isol8_probe.VALUE)",
+                        "\"installPackages\":[\"isol8_probe\"]", ""),
+                "node", body("node", "console.log(require('is-number')(5))",
+                        "\"installPackages\":[\"is-number@7.0.0\"]", ""));
+        for (var e : requests.entrySet()) {
+            // network none: the request is refused until the server's listing (at most 10 s old) shows the image
+            Await.until(Duration.ofSeconds(20), e.getKey() + " package image chosen",
+                    () -> server.post("/execute", e.getValue()).statusCode() == 200);
+            JsonNode r = server.execute(e.getValue());
+            assertThat(r.get("stdout").asText()).as(r.toString()).isEqualTo(e.getKey().equals("python") ? "42" : "true");
+            assertThat(r.has("installMs")).as("no install phase").isFalse();
+        }
+    }
+
+    private String cli(String... args) {
+        List<String> argv = new ArrayList<>(List.of(args));
+        argv.addAll(List.of("--config", configFile.toString()));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = io.isol8.cli.Main.run(argv.toArray(String[]::new), Map.of("HOME", System.getProperty("user.home")),
+                new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+                new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        return out.toString(StandardCharsets.UTF_8).trim();
     }
 
     private String indexUrl() throws Exception {
