@@ -199,6 +199,31 @@ class PackageImagesDockerTest {
 
     @Test
     @Order(3)
+    void setupBuildsThePrebuiltImagesOfItsConfiguration() throws Exception {
+        String tag = "isol8-test-pkg:prebuilt";
+        Path config = Files.createTempFile("isol8-prebuilt", ".yaml");
+        try {
+            Files.writeString(config, Files.readString(configFile) + "images:\n  prebuilt:\n    - runtime: bun\n"
+                    + "      packages: [is-number@7.0.0, is-odd@3.0.1]\n      tag: " + tag + "\n");
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = Main.run(new String[] {"setup", "--runtimes", "bun", "--base", "isol8-rootfs:bookworm",
+                            "--config", config.toString()}, Map.of("HOME", System.getProperty("user.home")),
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+
+            assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+            assertEquals("isol8:base up to date\nisol8:bun up to date\n" + tag + " built\n",
+                    out.toString(StandardCharsets.UTF_8));
+            assertTrue(DockerServer.docker("image", "inspect", "--format",
+                    "{{index .Config.Labels \"io.isol8.packages\"}}", tag).equals("is-number@7.0.0,is-odd@3.0.1"));
+        } finally {
+            DockerServer.docker("image", "rm", "-f", tag);
+            Files.deleteIfExists(config);
+        }
+    }
+
+    @Test
+    @Order(3)
     void imagesListsThem() {
         Run images = cli("images");
 
