@@ -159,20 +159,10 @@ public final class ImageSetup {
             if (id.isEmpty() && !options.offline()) {
                 err.println("isol8 setup: pulling " + from);
                 id = images.pull(from) ? images.id(from) : Optional.empty();
-                Optional<String> offlineBase = id.isEmpty() && options.base().filter(b -> !b.isBlank()).isEmpty()
-                        ? images.id(OfflineRootfs.IMAGE) : Optional.empty();
-                if (offlineBase.isPresent()) {
-                    // a machine without a registry whose images an offline build made (docker/build-offline.sh)
-                    err.println("isol8 setup: " + from + " cannot be pulled; using the offline base "
-                            + OfflineRootfs.IMAGE + " found locally");
-                    from = OfflineRootfs.IMAGE;
-                    id = offlineBase;
-                }
             }
-            String wanted = from;
             fromId = id.orElseThrow(() -> new SetupException(options.offline()
-                    ? wanted + " is missing after the import"
-                    : "Base image " + wanted + " is not available and cannot be pulled. Use --offline on machines"
+                    ? from + " is missing after the import"
+                    : "Base image " + from + " is not available and cannot be pulled. Use --offline on machines"
                     + " without a registry."));
         } catch (SetupException e) {
             err.println(e.getMessage().startsWith("Base image ") ? e.getMessage() : "isol8 setup: " + e.getMessage());

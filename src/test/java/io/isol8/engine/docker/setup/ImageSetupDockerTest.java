@@ -85,7 +85,7 @@ class ImageSetupDockerTest {
     }
 
     @Test
-    void withoutItsBaseSetupTakesTheImagesAnOfflineBuildMade() {
+    void withoutItsBaseSetupFailsAsSpecifiedAndOfflineAcceptsTheOfflineBuildsImages() {
         ImageStore images = images();
         requireImages(images, ROOTFS, ImageSetup.BASE_TAG, "isol8:bash");
         Isol8Config c = Isol8Config.builtIn();
@@ -97,12 +97,19 @@ class ImageSetupDockerTest {
         SetupOptions noBase = new SetupOptions(List.of(Language.BASH), Optional.empty(), false, Optional.empty(),
                 SetupOptions.DEFAULT_ROOTFS_DIR, Optional.empty(), Optional.empty(), false);
 
-        int code = setup(config).run(noBase, print(out), print(err));
-
-        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
-        assertEquals("isol8:base up to date\nisol8:bash up to date\n", out.toString(StandardCharsets.UTF_8));
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("using the offline base " + ROOTFS),
+        assertEquals(1, setup(config).run(noBase, print(out), print(err)));
+        assertEquals("isol8:base failed\nisol8:bash failed\n", out.toString(StandardCharsets.UTF_8));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("Base image localhost:1/isol8-test-absent:base is "
+                + "not available and cannot be pulled. Use --offline on machines without a registry."),
                 err.toString(StandardCharsets.UTF_8));
+
+        // --offline reuses the offline build's rootfs and import: everything it made is up to date
+        out.reset();
+        err.reset();
+        SetupOptions offline = new SetupOptions(List.of(Language.BASH), Optional.empty(), true, Optional.empty(),
+                SetupOptions.DEFAULT_ROOTFS_DIR, Optional.empty(), Optional.empty(), false);
+        assertEquals(0, setup(config).run(offline, print(out), print(err)), err.toString(StandardCharsets.UTF_8));
+        assertEquals("isol8:base up to date\nisol8:bash up to date\n", out.toString(StandardCharsets.UTF_8));
     }
 
     @Test
