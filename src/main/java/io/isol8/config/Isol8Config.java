@@ -3,10 +3,15 @@ package io.isol8.config;
 import io.isol8.core.Network;
 import io.isol8.core.Language;
 
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The validated server configuration (config.md §4). Immutable; built by {@link ConfigLoader}.
@@ -228,7 +233,7 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
 
         /** The installer's environment for {@code runtime}: its mirror and the CA bundle, as configured. */
         public Map<String, String> env(Language runtime) {
-            Map<String, String> env = new java.util.LinkedHashMap<>();
+            Map<String, String> env = new LinkedHashMap<>();
             String mirror = mirror(runtime);
             if (!mirror.isEmpty()) {
                 switch (runtime) {
@@ -256,8 +261,8 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
 
         /** The host patterns the install phase of {@code runtime} may also reach: registries, then the mirror's host. */
         public List<String> hostPatterns(Language runtime) {
-            List<String> patterns = new java.util.ArrayList<>(registries.getOrDefault(runtime, List.of()));
-            mirrorHost(runtime).ifPresent(h -> patterns.add("^" + java.util.regex.Pattern.quote(h) + "$"));
+            List<String> patterns = new ArrayList<>(registries.getOrDefault(runtime, List.of()));
+            mirrorHost(runtime).ifPresent(h -> patterns.add("^" + Pattern.quote(h) + "$"));
             return patterns;
         }
 
@@ -267,7 +272,7 @@ public record Isol8Config(int port, String instanceId, int maxConcurrent, int ma
             if (mirror.isEmpty()) {
                 return Optional.empty();
             }
-            return Optional.ofNullable(java.net.URI.create(mirror).getHost()).map(h -> h.toLowerCase(java.util.Locale.ROOT));
+            return Optional.ofNullable(URI.create(mirror).getHost()).map(h -> h.toLowerCase(Locale.ROOT));
         }
     }
 

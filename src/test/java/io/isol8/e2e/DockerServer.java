@@ -139,6 +139,21 @@ final class DockerServer implements AutoCloseable {
         return out.isEmpty() ? List.of() : List.of(out.split("\\s+"));
     }
 
+    /**
+     * A dialer for the egress proxy that connects only to addresses {@code allowed} accepts; every other address is
+     * added to {@code refused} and never connected to, so nothing leaves this machine even if a check were broken.
+     */
+    static Dialer dialOnly(java.util.function.Predicate<java.net.InetAddress> allowed,
+                           List<java.net.InetSocketAddress> refused) {
+        return (address, timeoutMs) -> {
+            if (allowed.test(address.getAddress())) {
+                return Dialer.TCP.dial(address, timeoutMs);
+            }
+            refused.add(address);
+            throw new java.net.ConnectException("test dialer: not connecting to " + address);
+        };
+    }
+
     static String docker(String... args) throws Exception {
         String[] cmd = new String[args.length + 1];
         cmd[0] = "docker";

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -131,13 +130,7 @@ abstract class FilteredNetworkDockerTest {
             }
             return List.of(a);
         };
-        Dialer dialer = (address, timeoutMs) -> {
-            if (address.getAddress().equals(upstream)) {
-                return Dialer.TCP.dial(address, timeoutMs);
-            }
-            recorded.add(address);
-            throw new ConnectException("test dialer: not connecting to " + address);
-        };
+        Dialer dialer = DockerServer.dialOnly(upstream::equals, recorded);
         Isol8Config b = Isol8Config.builtIn();
         Isol8Config.Limits l = b.limits();
         Isol8Config.Limits limits = new Isol8Config.Limits(l.timeoutMs(), l.memoryLimit(), l.cpuLimit(),

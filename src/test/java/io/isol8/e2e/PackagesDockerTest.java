@@ -20,7 +20,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -83,13 +82,7 @@ class PackagesDockerTest {
         buildNodeImageWithNpm();
         Set<InetAddress> registry = Set.of(InetAddress.getAllByName(REGISTRY));
         InetAddress index = InetAddress.getByName(indexIp);
-        Dialer dialer = (address, timeoutMs) -> {
-            if (registry.contains(address.getAddress()) || address.getAddress().equals(index)) {
-                return Dialer.TCP.dial(address, timeoutMs);
-            }
-            refused.add(address);
-            throw new ConnectException("test dialer: not connecting to " + address);
-        };
+        Dialer dialer = DockerServer.dialOnly(a -> registry.contains(a) || a.equals(index), refused);
         Isol8Config b = Isol8Config.builtIn();
         Isol8Config.Limits l = b.limits();
         Isol8Config.Limits limits = new Isol8Config.Limits(l.timeoutMs(), l.memoryLimit(), l.cpuLimit(),

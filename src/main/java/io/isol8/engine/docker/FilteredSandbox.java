@@ -12,20 +12,14 @@ import io.isol8.engine.egress.Grant;
  * An ephemeral sandbox's connections end with its run; a session's when the session ends ({@link Grant#close()} on
  * discard).
  */
-final class FilteredSandbox implements Sandbox {
-    private final Sandbox inner;
+final class FilteredSandbox extends ForwardingSandbox {
     private final Grant grant;
     private final boolean ephemeral;
 
     FilteredSandbox(Sandbox inner, Grant grant, boolean ephemeral) {
-        this.inner = inner;
+        super(inner);
         this.grant = grant;
         this.ephemeral = ephemeral;
-    }
-
-    @Override
-    public String containerId() {
-        return inner.containerId();
     }
 
     @Override
@@ -41,23 +35,8 @@ final class FilteredSandbox implements Sandbox {
     }
 
     @Override
-    public boolean killAll() {
-        return inner.killAll();
-    }
-
-    @Override
-    public byte[] readFile(String path, long maxBytes) {
-        return inner.readFile(path, maxBytes);
-    }
-
-    @Override
-    public void writeFile(String path, byte[] content, String sizeHint) {
-        inner.writeFile(path, content, sizeHint);
-    }
-
-    @Override
     public void close() {
-        inner.close();
+        super.close();
         if (ephemeral) {
             grant.close();
         }

@@ -15,13 +15,12 @@ import java.util.Map;
  * phase; any other run installs as usual. {@code env} goes before the request's own environment (a deno image's
  * {@code DENO_DIR}).
  */
-final class PackagedSandbox implements Sandbox {
-    private final Sandbox inner;
+final class PackagedSandbox extends ForwardingSandbox {
     private final PackageSet packages;
     private final Map<String, String> env;
 
     PackagedSandbox(Sandbox inner, PackageSet packages, Map<String, String> env) {
-        this.inner = inner;
+        super(inner);
         this.packages = packages;
         this.env = Map.copyOf(env);
     }
@@ -33,11 +32,6 @@ final class PackagedSandbox implements Sandbox {
     }
 
     @Override
-    public String containerId() {
-        return inner.containerId();
-    }
-
-    @Override
     public RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel) {
         return inner.run(adapt(spec), sink, cancel);
     }
@@ -45,25 +39,5 @@ final class PackagedSandbox implements Sandbox {
     @Override
     public RunOutcome run(ExecutionSpec spec, OutputSink sink, CancelSignal cancel, Interaction interaction) {
         return inner.run(adapt(spec), sink, cancel, interaction);
-    }
-
-    @Override
-    public boolean killAll() {
-        return inner.killAll();
-    }
-
-    @Override
-    public byte[] readFile(String path, long maxBytes) {
-        return inner.readFile(path, maxBytes);
-    }
-
-    @Override
-    public void writeFile(String path, byte[] content, String sizeHint) {
-        inner.writeFile(path, content, sizeHint);
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 }

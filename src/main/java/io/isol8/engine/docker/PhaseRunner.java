@@ -63,12 +63,12 @@ final class PhaseRunner {
             long start = System.nanoTime();
             Spawner.Ended r = install(spec, env, out, err, deadline, cancel);
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            int exit = r.deadlineHit() || r.cancelled() ? 137 : r.exitCode();
+            RunOutcome failed = r.exitCode() != 0 ? ended(r, 0, FailedPhase.INSTALL) : null;
+            int exit = failed == null ? 0 : failed.exitCode();
             sink.installEnded(millis, exit);
             LOG.info(() -> "install of " + spec.installPackages().size() + " " + spec.runtime().wireName()
                     + " package(s) took " + millis + " ms, exit code " + exit);
-            if (r.exitCode() != 0) {
-                RunOutcome failed = ended(r, 0, FailedPhase.INSTALL);
+            if (failed != null) {
                 return new RunOutcome(failed.exitCode(), 0, failed.ending(), failed.failedPhase(),
                         installed.stdout.toString(), installed.stderr.toString(), Map.of(), out.totalBytes(),
                         err.totalBytes());

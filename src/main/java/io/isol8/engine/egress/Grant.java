@@ -2,7 +2,6 @@ package io.isol8.engine.egress;
 
 import io.isol8.core.NetworkLogEntry;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.time.Instant;
@@ -10,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,10 +26,9 @@ public final class Grant implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong bytesIn = new AtomicLong();
     private final AtomicLong bytesOut = new AtomicLong();
-    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    private final TrackedSockets sockets = new TrackedSockets();
     private final ReentrantLock logLock = new ReentrantLock();
     private final List<Slot> log = new ArrayList<>();
-    private volatile boolean closed;
     private volatile InstallWindow install;
 
     Grant(EgressProxy proxy, InetAddress client, HostRules rules, EgressLimits limits) {
@@ -48,7 +45,7 @@ public final class Grant implements AutoCloseable {
 
     /** Takes one of the sandbox's connection slots; false when all are in use or the grant is closed. */
     boolean tryOpen() {
-        if (closed) {
+        if (sockets.isShut()) {
             return false;
         }
         if (open.incrementAndGet() > limits.maxConnections()) {
@@ -64,16 +61,11 @@ public final class Grant implements AutoCloseable {
 
     /** Tracks a socket of this sandbox so that {@link #closeConnections()} ends it; false (and closed) if too late. */
     boolean track(Socket socket) {
-        sockets.add(socket);
-        if (closed) {
-            quietly(socket);
-            return false;
-        }
-        return true;
+        return sockets.track(socket);
     }
 
     void untrack(Socket socket) {
-        sockets.remove(socket);
+        sockets.untrack(socket);
     }
 
     /**
@@ -152,23 +144,14 @@ public final class Grant implements AutoCloseable {
 
     /** Closes every connection of the sandbox; new ones are still accepted. */
     public void closeConnections() {
-        sockets.forEach(Grant::quietly);
+        sockets.closeAll();
     }
 
     /** Unregisters the sandbox's address and closes its connections. Idempotent. */
     @Override
     public void close() {
-        closed = true;
+        sockets.shut();
         proxy.unregister(this);
-        closeConnections();
-    }
-
-    private static void quietly(Socket s) {
-        try {
-            s.close();
-        } catch (IOException e) {
-            // closing anyway
-        }
     }
 
     /** One decision; {@link #end()} fixes the duration of an allowed connection. */

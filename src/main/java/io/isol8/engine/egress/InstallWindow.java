@@ -1,10 +1,8 @@
 package io.isol8.engine.egress;
 
-import java.io.IOException;
 import java.net.Socket;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -18,8 +16,7 @@ public final class InstallWindow implements AutoCloseable {
     private final Grant grant;
     private final List<Pattern> hosts;
     private final Set<String> trusted;
-    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
-    private volatile boolean closed;
+    private final TrackedSockets sockets = new TrackedSockets();
 
     InstallWindow(Grant grant, List<String> hostPatterns, Set<String> trustedHosts) {
         this.grant = grant;
@@ -29,7 +26,7 @@ public final class InstallWindow implements AutoCloseable {
 
     /** Whether {@code host} (lowercase) is a registry or mirror of this install. */
     boolean allows(String host) {
-        return !closed && (trusted.contains(host) || HostRules.anyFinds(hosts, host, false));
+        return !sockets.isShut() && (trusted.contains(host) || HostRules.anyFinds(hosts, host, false));
     }
 
     /** Whether the address rules are skipped for {@code host}: it is a configured mirror. */
@@ -39,31 +36,17 @@ public final class InstallWindow implements AutoCloseable {
 
     /** Tracks a connection made through the window; false (and closed) when the window closed meanwhile. */
     boolean track(Socket socket) {
-        sockets.add(socket);
-        if (closed) {
-            quietly(socket);
-            return false;
-        }
-        return true;
+        return sockets.track(socket);
     }
 
     void untrack(Socket socket) {
-        sockets.remove(socket);
+        sockets.untrack(socket);
     }
 
     /** Ends the install phase's access: later asks get the sandbox's own rules, open connections are closed. */
     @Override
     public void close() {
-        closed = true;
+        sockets.shut();
         grant.closeInstall(this);
-        sockets.forEach(InstallWindow::quietly);
-    }
-
-    private static void quietly(Socket s) {
-        try {
-            s.close();
-        } catch (IOException e) {
-            // closing anyway
-        }
     }
 }

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.ToIntFunction;
 import java.util.stream.Stream;
 
 /**
@@ -90,13 +91,35 @@ public final class ImageSetup {
      */
     public static int setup(Isol8Config config, String version, SetupOptions options, PrintStream out,
                             PrintStream err) {
+        return withEngine(config, "isol8 setup", err, docker -> new ImageSetup(docker, config, version)
+                .run(options, out, err));
+    }
+
+    /**
+     * Opens a client for the configured engine, runs {@code command} with it and closes it; an I/O failure is
+     * printed after {@code name} and gives 1.
+     *
+     * @throws io.isol8.config.ConfigException the engine's TLS settings are missing or rejected
+     */
+    static int withEngine(Isol8Config config, String name, PrintStream err, ToIntFunction<DockerClient> command) {
         EngineEndpoint endpoint = EngineEndpoint.of(config);
         try (DockerClient docker = endpoint.open(16)) {
             endpoint.verify(docker);
-            return new ImageSetup(docker, config, version).run(options, out, err);
+            return command.applyAsInt(docker);
         } catch (IOException e) {
-            err.println("isol8 setup: " + e.getMessage());
+            err.println(name + ": " + e.getMessage());
             return 1;
+        }
+    }
+
+    /** Whether the engine answers a ping; when it does not, says so (sandbox.md §13.3 step 1). */
+    static boolean reachable(DockerClient docker, Isol8Config config, PrintStream err) {
+        try {
+            docker.pingCmd().exec();
+            return true;
+        } catch (RuntimeException e) {
+            err.println("Docker engine is not reachable at " + endpoint(config) + ". Start dockerd or set docker.host.");
+            return false;
         }
     }
 
@@ -121,10 +144,7 @@ public final class ImageSetup {
 
     /** As {@link #run(SetupOptions, PrintStream, PrintStream)}; {@code forceBase} says whether --force covers isol8:base. */
     int run(SetupOptions options, boolean forceBase, PrintStream out, PrintStream err) {
-        try {
-            docker.pingCmd().exec();
-        } catch (RuntimeException e) {
-            err.println("Docker engine is not reachable at " + endpoint(config) + ". Start dockerd or set docker.host.");
+        if (!reachable(docker, config, err)) {
             return 1;
         }
         BuildFiles files;

@@ -5,7 +5,6 @@ import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import io.isol8.config.Isol8Config;
 import io.isol8.core.Language;
-import io.isol8.engine.docker.EngineEndpoint;
 import io.isol8.engine.docker.PackageImages;
 
 import java.io.IOException;
@@ -16,6 +15,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -65,17 +65,8 @@ public final class PackageCommands {
             err.println("isol8 build: " + problem.get());
             return 1;
         }
-        EngineEndpoint endpoint = EngineEndpoint.of(config);
-        try (DockerClient docker = endpoint.open(16)) {
-            endpoint.verify(docker);
-            if (!ping(docker, endpoint, err)) {
-                return 1;
-            }
-            return build(docker, config, version, List.of(spec), force, out, err) ? 0 : 1;
-        } catch (IOException e) {
-            err.println("isol8 build: " + e.getMessage());
-            return 1;
-        }
+        return ImageSetup.withEngine(config, "isol8 build", err, docker -> ImageSetup.reachable(docker, config, err)
+                && build(docker, config, version, List.of(spec), force, out, err) ? 0 : 1);
     }
 
     /** Builds each image, printing one line per image; returns whether all are built or up to date. */
@@ -117,10 +108,8 @@ public final class PackageCommands {
      * @return 0, or 1 when the engine does not answer
      */
     public static int list(Isol8Config config, PrintStream out, PrintStream err) {
-        EngineEndpoint endpoint = EngineEndpoint.of(config);
-        try (DockerClient docker = endpoint.open(16)) {
-            endpoint.verify(docker);
-            if (!ping(docker, endpoint, err)) {
+        return ImageSetup.withEngine(config, "isol8 images", err, docker -> {
+            if (!ImageSetup.reachable(docker, config, err)) {
                 return 1;
             }
             List<PackageImages.Listed> images = PackageImages.list(docker);
@@ -131,10 +120,7 @@ public final class PackageCommands {
                         megabytes(i.size()), CREATED.format(Instant.ofEpochSecond(i.created())), i.packages().label()));
             }
             return 0;
-        } catch (IOException e) {
-            err.println("isol8 images: " + e.getMessage());
-            return 1;
-        }
+        });
     }
 
     /**
@@ -145,13 +131,11 @@ public final class PackageCommands {
      * @return 0 when every package image is gone, else 1
      */
     public static int remove(Isol8Config config, PrintStream out, PrintStream err) {
-        EngineEndpoint endpoint = EngineEndpoint.of(config);
-        try (DockerClient docker = endpoint.open(16)) {
-            endpoint.verify(docker);
-            if (!ping(docker, endpoint, err)) {
+        return ImageSetup.withEngine(config, "isol8 cleanup", err, docker -> {
+            if (!ImageSetup.reachable(docker, config, err)) {
                 return 1;
             }
-            Set<String> runtimeTags = java.util.Arrays.stream(Language.values())
+            Set<String> runtimeTags = Arrays.stream(Language.values())
                     .map(r -> PackageImages.withTag(config.images().of(r))).collect(Collectors.toSet());
             runtimeTags.add(PackageImages.withTag(ImageSetup.BASE_TAG));
             int removed = 0;
@@ -172,20 +156,7 @@ public final class PackageCommands {
             }
             out.println("removed " + removed + " package image(s)");
             return kept.isEmpty() ? 0 : 1;
-        } catch (IOException e) {
-            err.println("isol8 cleanup: " + e.getMessage());
-            return 1;
-        }
-    }
-
-    private static boolean ping(DockerClient docker, EngineEndpoint endpoint, PrintStream err) {
-        try {
-            docker.pingCmd().exec();
-            return true;
-        } catch (RuntimeException e) {
-            err.println("Docker engine is not reachable at " + endpoint.host() + ". Start dockerd or set docker.host.");
-            return false;
-        }
+        });
     }
 
     private static String megabytes(long bytes) {

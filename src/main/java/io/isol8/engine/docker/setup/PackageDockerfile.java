@@ -1,5 +1,6 @@
 package io.isol8.engine.docker.setup;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.isol8.config.Isol8Config;
 import io.isol8.core.Language;
 import io.isol8.core.PackageSet;
@@ -104,20 +105,6 @@ final class PackageDockerfile {
 
     /** A JSON string literal. */
     static String json(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.append('"').toString();
+        return "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(s)) + "\"";
     }
 }
