@@ -45,25 +45,34 @@ final class EngineProbe {
         this.agentNeeded = agentNeeded;
     }
 
-    /** Whether Docker answered its last ping; pings at most once a second. Never throws. */
+    /**
+     * Whether Docker answered its last ping; pings at most once a second. A ping that fails after one succeeded is
+     * tried once more on fresh connections: the pooled ones die with an engine restart, even a restart that ended
+     * before this ping. Never throws.
+     */
     boolean reachable() {
         long now = System.nanoTime();
         if (now - pingedAt > PING_CACHE_NANOS) {
-            try {
-                docker.pingCmd().exec();
-                if (!pingOk) {
-                    renew.run();
+            boolean ok = ping();
+            if (ok != pingOk) {
+                renew.run();
+                if (!ok) {
+                    ok = ping();
                 }
-                pingOk = true;
-            } catch (RuntimeException e) {
-                if (pingOk) {
-                    renew.run();
-                }
-                pingOk = false;
             }
+            pingOk = ok;
             pingedAt = now;
         }
         return pingOk;
+    }
+
+    private boolean ping() {
+        try {
+            docker.pingCmd().exec();
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** Which configured runtime images exist; the last known answer while Docker does not answer. */
